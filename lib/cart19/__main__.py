@@ -1,0 +1,3 @@
+from cart19.cli import main
+
+raise SystemExit(main())

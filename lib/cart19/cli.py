@@ -1,0 +1,42 @@
+"""Command line: ``python -m cart19 <command> [args]``.
+
+Each command lives in its own module and exposes ``main(argv) -> int``; this
+file only dispatches, so the modules stay independent of one another.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+
+from cart19.errors import Cart19Error
+
+COMMANDS = {
+    "build": ("cart19.build", "execute the notebooks and render the book"),
+    "audit": ("cart19.audit", "consistency audit of the published numbers"),
+    "reconstruct": ("cart19.reconstruct", "reconstruct the pseudo patient-level cohort"),
+    "scorecard": ("cart19.scorecard", "reproduction scorecard of every claim"),
+    "validate": ("cart19.validate", "validate the input data files"),
+}
+
+
+def _usage() -> str:
+    lines = ["usage: python -m cart19 <command> [options]", "", "commands:"]
+    lines += [f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(_usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"cart19: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.main(rest) or 0)
+    except Cart19Error as exc:
+        print(f"cart19 {name}: error: {exc}", file=sys.stderr)
+        return 1
