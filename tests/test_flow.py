@@ -48,7 +48,8 @@ def synthetic_cohort(seed: int = 0, n: int = 110, hsct_at_zero: bool = False) ->
     death = t_death < fu
     death_day = np.where(death, np.round(t_death), np.nan)
     # an HSCT has to happen while the patient is alive and in remission
-    bad = hsct & (((relapse_day <= hsct_day) & relapse) | ((death_day <= hsct_day) & death))
+    bad = hsct & (((relapse_day <= hsct_day) & relapse) | ((death_day <= hsct_day) & death)
+                  | (hsct_day >= fu))
     hsct = hsct & ~bad
     hsct_day = np.where(hsct, hsct_day, np.nan)
     os_days = np.where(death, death_day, fu)
