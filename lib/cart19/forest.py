@@ -1,0 +1,252 @@
+"""Subgroup rates with exact confidence intervals, and forest plots.
+
+Serves the "Beyond the paper" chapter 22. Table 3 prints, per subgroup, the CR rate,
+the grade 3-4 CRS rate and the grade 2-3 neurotoxicity rate as n/N (%) with a
+between-group P, but no confidence interval for any rate; Table 5 prints Cox hazard
+ratios. Here every rate gets an exact (Clopper-Pearson) 95% CI and both tables are
+drawn as forest plots, published beside reproduced.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+from cart19.flow import _check_response, _flag
+
+#: Table 3 outcomes: key -> label
+OUTCOMES = {"cr": "CR rate", "crs34": "Grade 3-4 CRS", "neuro23": "Grade 2-3 neurotoxicity"}
+
+#: Table 3 factors in printed order: key -> (label, [(level key, level label), ...]).
+#: Level keys follow data/published/ID_CONVENTIONS.md (table3.<outcome>.<factor>.<level>).
+FACTORS = {
+    "age": ("Age, y", [("2_14", "2-14"), ("15_61", "15-61")]),
+    "sex": ("Sex", [("female", "Female"), ("male", "Male")]),
+    "bcr_abl": ("BCR-ABL", [("pos", "BCR-ABL+"), ("neg", "BCR-ABL-")]),
+    "tp53": ("TP53 mutation", [("pos", "TP53+"), ("neg", "TP53-")]),
+    "emd": ("EMD", [("without", "Without EMD"), ("with", "With EMD")]),
+    "blasts20": ("BM blasts 20%", [("le20", "<=20%"), ("gt20", ">20%")]),
+    "blasts5": ("BM blasts 5%", [("lt5", "<5%"), ("ge5", ">=5%")]),
+    "costim": ("Costimulatory domain", [("cd28", "CD28"), ("41bb", "4-1BB")]),
+    "prior_hsct": ("Previous transplant", [("none", "No previous transplant"),
+                                           ("post", "Posttransplant relapse")]),
+    "dose": ("CAR T-cell dose", [("lt3", "<3e5/kg"), ("ge3", ">=3e5/kg")]),
+}
+
+
+def dose_e5(dose: pd.Series) -> pd.Series:
+    """Dose in units of 1e5 CAR T cells/kg, whether the column is in cells/kg or in 1e5/kg.
+
+    The paper's doses lie between 0.2e5 and 10e5 cells/kg, so a column whose largest value
+    is below 1000 is taken to be in units of 1e5 already.
+    """
+    d = pd.to_numeric(dose, errors="coerce").astype(float)
+    return d if d.max() < 1000 else d / 1e5
+
+
+def subgroup_levels(cohort: pd.DataFrame) -> pd.DataFrame:
+    """One column per Table 3 factor holding each patient's level key (see ``FACTORS``)."""
+    sex = cohort["sex"].astype(str).str.strip().str.lower().str[0]
+    costim = cohort["costim"].astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    blasts = pd.to_numeric(cohort["bm_blasts_pct"]).astype(float)
+    age = pd.to_numeric(cohort["age_years"]).astype(float)
+    out = pd.DataFrame(index=cohort.index)
+    out["age"] = np.where(age <= 14, "2_14", "15_61")
+    out["sex"] = np.where(sex == "f", "female", np.where(sex == "m", "male", None))
+    out["bcr_abl"] = np.where(_flag(cohort["bcr_abl"]), "pos", "neg")
+    out["tp53"] = np.where(_flag(cohort["tp53"]), "pos", "neg")
+    out["emd"] = np.where(_flag(cohort["emd"]), "with", "without")
+    out["blasts20"] = np.where(blasts <= 20, "le20", "gt20")
+    out["blasts5"] = np.where(blasts < 5, "lt5", "ge5")
+    out["costim"] = np.where(costim == "CD28", "cd28", np.where(costim == "41BB", "41bb", None))
+    out["prior_hsct"] = np.where(_flag(cohort["prior_hsct"]), "post", "none")
+    out["dose"] = np.where(dose_e5(cohort["dose_per_kg"]) < 3, "lt3", "ge3")
+    return out
+
+
+def outcome_flags(cohort: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 outcomes per patient: CR/CRi on day 30, CRS grade >= 3, neurotoxicity grade 2-3."""
+    resp = _check_response(cohort)
+    neuro = pd.to_numeric(cohort["neurotox_grade"]).astype(float)
+    return pd.DataFrame({
+        "cr": resp.isin(["CR", "CRi"]).to_numpy(),
+        "crs34": (pd.to_numeric(cohort["crs_grade"]).astype(float) >= 3).to_numpy(),
+        # the paper's column is "grade 2 to 3"; no grade 4 is reported, so >= 2 is used
+        "neuro23": (neuro >= 2).to_numpy(),
+    }, index=cohort.index)
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact binomial CI (scipy's ``binomtest(...).proportion_ci(method="exact")``)."""
+    if n == 0:
+        return (np.nan, np.nan)
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def two_by_two_p(k1: int, n1: int, k2: int, n2: int) -> dict:
+    """P values for a 2x2 table: Pearson chi-square (no continuity correction), Yates-corrected
+    chi-square, and Fisher's exact test (two-sided). The paper says "chi-square tests" (SPSS
+    crosstabs, which prints all three for a 2x2 table) without saying which row it reports.
+    """
+    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
+    out = {}
+    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
+        out["p_chi2"] = out["p_yates"] = 1.0
+    else:
+        out["p_chi2"] = float(stats.chi2_contingency(table, correction=False)[1])
+        out["p_yates"] = float(stats.chi2_contingency(table, correction=True)[1])
+    out["p_fisher"] = float(stats.fisher_exact(table)[1])
+    return out
+
+
+def subgroup_rates(cohort: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Table 3 subgroup rates with exact CIs and between-level P values.
+
+    One row per (outcome, factor, level): ``outcome, factor, level, factor_label, level_label,
+    n, N, rate`` (percent), ``ci_low, ci_high`` (percent, Clopper-Pearson), and the factor's
+    ``p_chi2, p_yates, p_fisher`` (same on both rows of a factor). Serves Table 3 (CR rate,
+    grade 3-4 CRS, grade 2-3 neurotoxicity columns).
+    """
+    levels = subgroup_levels(cohort)
+    flags = outcome_flags(cohort)
+    rows = []
+    for outcome in OUTCOMES:
+        for factor, (flabel, lvls) in FACTORS.items():
+            counts = []
+            for key, llabel in lvls:
+                m = (levels[factor] == key).to_numpy()
+                k, n = int(flags.loc[m, outcome].sum()), int(m.sum())
+                lo, hi = clopper_pearson(k, n, level)
+                counts.append((k, n))
+                rows.append({"outcome": outcome, "factor": factor, "level": key,
+                             "factor_label": flabel, "level_label": llabel, "n": k, "N": n,
+                             "rate": 100 * k / n if n else np.nan,
+                             "ci_low": 100 * lo, "ci_high": 100 * hi})
+            p = two_by_two_p(*counts[0], *counts[1])
+            for r in rows[-2:]:
+                r.update(p)
+    return pd.DataFrame(rows)
+
+
+def published_subgroup_rates(claims: pd.DataFrame) -> pd.DataFrame:
+    """Table 3 rates as printed (ids ``table3.<outcome>.<factor>.<level>``), same keys as
+    :func:`subgroup_rates`: outcome, factor, level, n, N, rate, and the printed P."""
+    c = claims.set_index("id")
+    rows = []
+    for outcome in OUTCOMES:
+        for factor, (_, lvls) in FACTORS.items():
+            pid = f"table3.{outcome}.{factor}.p"
+            p = float(c.loc[pid, "p"]) if pid in c.index else np.nan
+            for key, _ in lvls:
+                cid = f"table3.{outcome}.{factor}.{key}"
+                if cid not in c.index:
+                    continue
+                r = c.loc[cid]
+                rows.append({"outcome": outcome, "factor": factor, "level": key, "id": cid,
+                             "n": r.get("n"), "N": r.get("N"), "rate": r.get("percent"),
+                             "p": p})
+    return pd.DataFrame(rows)
+
+
+def forest_figure(rates: pd.DataFrame, published: pd.DataFrame | None = None,
+                  outcomes=tuple(OUTCOMES)) -> Figure:
+    """Forest plot of :func:`subgroup_rates`: one panel per outcome, one row per subgroup
+    level, dot = rate, bar = exact 95% CI; the factor's P (Fisher) at the right. If
+    ``published`` (from :func:`published_subgroup_rates`) is given, the printed rate is
+    drawn as an open diamond on the same row."""
+    factors = list(dict.fromkeys(rates["factor"]))
+    ylabels, ypos, y = [], {}, 0
+    for f in factors:
+        sub = rates[(rates["factor"] == f) & (rates["outcome"] == outcomes[0])]
+        for r in sub.itertuples():
+            ypos[(f, r.level)] = y
+            ylabels.append(f"{r.factor_label}: {r.level_label}")
+            y += 1
+        y += 0.6
+    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.0 * len(outcomes) + 2.5, 0.3 * y + 1.5),
+                             sharey=True)
+    axes = np.atleast_1d(axes)
+    pub = published.set_index(["outcome", "factor", "level"]) if published is not None and len(
+        published) else None
+    for ax, outcome in zip(axes, outcomes):
+        sub = rates[rates["outcome"] == outcome]
+        ys = np.array([ypos[(r.factor, r.level)] for r in sub.itertuples()])
+        ax.errorbar(sub["rate"], ys, xerr=[sub["rate"] - sub["ci_low"], sub["ci_high"] - sub["rate"]],
+                    fmt="o", color="#1f4e79", ms=4, capsize=2, lw=1, label="reconstructed cohort")
+        if pub is not None:
+            keys = [(outcome, r.factor, r.level) for r in sub.itertuples()]
+            have = [k in pub.index for k in keys]
+            pv = [float(pub.loc[k, "rate"]) for k, h in zip(keys, have) if h]
+            ax.scatter(pv, ys[np.array(have)], marker="D", facecolors="none", edgecolors="#c0392b",
+                       s=30, zorder=4, label="published (Table 3)")
+        for f in factors:
+            fr = sub[sub["factor"] == f]
+            ax.text(1.0, fr.assign(y=[ypos[(f, lv)] for lv in fr["level"]])["y"].mean(),
+                    f"P={fr['p_fisher'].iloc[0]:.3f}", transform=ax.get_yaxis_transform(),
+                    fontsize=7, va="center", ha="left", color="#555555")
+        ax.set_xlim(-2, 102)
+        ax.set_title(OUTCOMES[outcome], fontsize=10)
+        ax.set_xlabel("% of subgroup (exact 95% CI)")
+        ax.grid(axis="x", color="#eeeeee")
+    axes[0].set_yticks(list(ypos.values()))
+    axes[0].set_yticklabels(ylabels, fontsize=8)
+    axes[0].invert_yaxis()
+    axes[0].legend(loc="lower left", fontsize=7, bbox_to_anchor=(0, 1.04), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+#: Table 5 rows in printed order: factor key -> label
+TABLE5 = {"costim": "CD28 vs 4-1BB", "emd": "EMD", "prior_hsct": "No previous vs posttransplant",
+          "blasts20": "BM blasts <=20% vs >20%", "tp53": "TP53+ vs TP53-",
+          "hsct": "Bridged into allo-HSCT vs CAR T alone"}
+
+
+def _hr_columns(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.rename(columns={"ci_lower": "ci_low", "ci_upper": "ci_high"})
+    missing = {"endpoint", "factor", "hr", "ci_low", "ci_high"} - set(df.columns)
+    if missing:
+        raise ValueError(f"hazard-ratio table lacks columns {sorted(missing)}")
+    return df
+
+
+def hr_forest(table5_published: pd.DataFrame, table5_reproduced: pd.DataFrame) -> Figure:
+    """Table 5 hazard ratios, published vs reproduced, on a log axis (one panel per endpoint).
+
+    Both tables need ``endpoint`` (os/lfs), ``factor`` (keys of ``TABLE5``), ``hr`` and the CI
+    as ``ci_low/ci_high`` (claims.csv) or ``ci_lower/ci_upper`` (cart19.survival.cox). The
+    caller must put the reproduced HRs in the published orientation; this function only draws.
+    """
+    pub, rep = _hr_columns(table5_published), _hr_columns(table5_reproduced)
+    endpoints = [e for e in ("os", "lfs") if e in set(pub["endpoint"]) | set(rep["endpoint"])]
+    factors = [f for f in TABLE5 if f in set(pub["factor"]) | set(rep["factor"])]
+    fig, axes = plt.subplots(1, len(endpoints), figsize=(5.2 * len(endpoints) + 1.5,
+                                                         0.55 * len(factors) + 1.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    for ax, ep in zip(axes, endpoints):
+        for off, df, color, marker, label in ((-0.15, pub, "#c0392b", "D", "published"),
+                                              (0.15, rep, "#1f4e79", "o", "reproduced")):
+            d = df[df["endpoint"] == ep].set_index("factor")
+            for i, f in enumerate(factors):
+                if f not in d.index:
+                    continue
+                r = d.loc[f]
+                ax.errorbar([r["hr"]], [i + off], xerr=[[r["hr"] - r["ci_low"]],
+                                                         [r["ci_high"] - r["hr"]]],
+                            fmt=marker, color=color, ms=5, capsize=2, lw=1,
+                            label=label if i == 0 or f == factors[0] else None)
+        ax.axvline(1, color="#888888", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_title("Overall survival" if ep == "os" else "Leukemia-free survival", fontsize=10)
+        ax.set_xlabel("Hazard ratio (95% CI, log scale)")
+        handles, labels = ax.get_legend_handles_labels()
+        uniq = dict(zip(labels, handles))
+        ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="best")
+    axes[0].set_yticks(range(len(factors)))
+    axes[0].set_yticklabels([TABLE5[f] for f in factors], fontsize=8)
+    axes[0].invert_yaxis()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,77 @@
+"""Tests for cart19.forest (synthetic cohort from test_flow; not the trial's data)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st
+from scipy import stats
+
+from cart19.forest import (FACTORS, OUTCOMES, clopper_pearson, forest_figure, hr_forest,
+                           published_subgroup_rates, subgroup_rates, two_by_two_p)
+from test_flow import synthetic_cohort
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 200).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_clopper_pearson_contains_estimate(kn):
+    k, n = kn
+    lo, hi = clopper_pearson(k, n)
+    assert 0 <= lo <= k / n <= hi <= 1
+    if k == 0:
+        assert lo == 0
+    if k == n:
+        assert hi == 1
+
+
+def test_clopper_pearson_known_value():
+    # 102/110 (the paper's day-30 CR): exact interval from the beta quantiles
+    lo, hi = clopper_pearson(102, 110)
+    assert np.isclose(lo, stats.beta.ppf(0.025, 102, 9))
+    assert np.isclose(hi, stats.beta.ppf(0.975, 103, 8))
+
+
+def test_subgroup_rates_partition_the_cohort():
+    c = synthetic_cohort(7)
+    r = subgroup_rates(c)
+    assert len(r) == len(OUTCOMES) * sum(len(v[1]) for v in FACTORS.values())
+    for (outcome, factor), g in r.groupby(["outcome", "factor"]):
+        assert g["N"].sum() == len(c), (outcome, factor)
+        assert g["p_fisher"].nunique() == 1
+    cr = r[(r["outcome"] == "cr") & (r["factor"] == "age")]["n"].sum()
+    assert cr == c["response"].isin(["CR", "CRi"]).sum()
+    assert ((r["ci_low"] <= r["rate"]) & (r["rate"] <= r["ci_high"])).all()
+    bcr = r[(r["outcome"] == "crs34") & (r["factor"] == "bcr_abl") & (r["level"] == "pos")].iloc[0]
+    m = c["bcr_abl"] == 1
+    assert bcr["N"] == m.sum() and bcr["n"] == (c.loc[m, "crs_grade"] >= 3).sum()
+
+
+def test_two_by_two_matches_scipy_and_paper_style():
+    # Table 3 age/CR: 66/71 vs 36/39 -> printed P = 1 (Fisher gives 1.0, Pearson does not)
+    p = two_by_two_p(66, 71, 36, 39)
+    assert np.isclose(p["p_fisher"], 1.0)
+    assert p["p_chi2"] < 1.0
+    assert np.isclose(p["p_chi2"], stats.chi2_contingency([[66, 5], [36, 3]], correction=False)[1])
+
+
+def test_published_rates_reads_claim_ids():
+    claims = pd.DataFrame({"id": ["table3.cr.age.2_14", "table3.cr.age.15_61", "table3.cr.age.p"],
+                           "n": [66, 36, np.nan], "N": [71, 39, np.nan],
+                           "percent": [92.9, 92.3, np.nan], "p": [np.nan, np.nan, 1.0]})
+    pub = published_subgroup_rates(claims)
+    assert list(pub["level"]) == ["2_14", "15_61"] and (pub["p"] == 1.0).all()
+
+
+def test_figures_draw():
+    c = synthetic_cohort(8)
+    fig = forest_figure(subgroup_rates(c))
+    assert len(fig.axes) == 3
+    pub = pd.DataFrame({"endpoint": ["os", "lfs"], "factor": ["tp53", "hsct"], "hr": [0.2, 26.4],
+                        "ci_low": [0.07, 7.3], "ci_high": [0.49, 95.8]})
+    rep = pd.DataFrame({"endpoint": ["os", "lfs"], "factor": ["tp53", "hsct"], "hr": [0.3, 10.0],
+                        "ci_lower": [0.1, 3.0], "ci_upper": [0.9, 30.0]})
+    fig = hr_forest(pub, rep)
+    assert fig.axes[0].get_xscale() == "log" and len(fig.axes) == 2
