@@ -184,10 +184,10 @@ def forest_figure(rates: pd.DataFrame, published: pd.DataFrame | None = None,
                        s=30, zorder=4, label="published (Table 3)")
         for f in factors:
             fr = sub[sub["factor"] == f]
-            ax.text(1.0, fr.assign(y=[ypos[(f, lv)] for lv in fr["level"]])["y"].mean(),
+            ax.text(0.99, fr.assign(y=[ypos[(f, lv)] for lv in fr["level"]])["y"].mean(),
                     f"P={fr['p_fisher'].iloc[0]:.3f}", transform=ax.get_yaxis_transform(),
-                    fontsize=7, va="center", ha="left", color="#555555")
-        ax.set_xlim(-2, 102)
+                    fontsize=7, va="center", ha="right", color="#555555")
+        ax.set_xlim(-2, 118)  # room on the right for the P values
         ax.set_title(OUTCOMES[outcome], fontsize=10)
         ax.set_xlabel("% of subgroup (exact 95% CI)")
         ax.grid(axis="x", color="#eeeeee")
