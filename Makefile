@@ -1,7 +1,16 @@
 # Two commands for a new user: `make book` and `make test`. (Helpers extend this file; see README.)
+# Others: `make lab` (JupyterLab on notebooks/*.md), `make bench` (build benchmark, not a test).
 PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
+# Build/rebuild arguments, e.g. `make book ARGS="-p seed 7 --jobs 1"`.
+ARGS ?=
+# Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k build -x"`.
+PYTEST_ARGS ?=
+
+# Determinism for everything run from here (hash order, matplotlib SVG/PDF dates).
+export PYTHONHASHSEED := 0
+export SOURCE_DATE_EPOCH := 0
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -10,5 +19,36 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(VPY) -m pip install -q --no-deps -e .
 	touch $@
 
-.PHONY: venv
+.PHONY: venv book test lab bench check
 venv: $(VENV)/.installed
+
+# Execute every notebooks/NN_*.md that changed (content-hash cache) into book/NN_*.ipynb and
+# render book/_build/html with jupyter-book (warnings are errors).
+book: venv
+	$(VPY) -m cart19 build $(ARGS)
+
+# Which committed notebooks are stale (would be re-executed), without executing anything.
+check: venv
+	$(VPY) -m cart19 build --check
+
+# Unit tests of lib/ plus strict nbval on the committed, executed notebooks book/NN_*.ipynb.
+# The notebooks' kernels start in book/, so their relative paths ("../data/...") resolve as in notebooks/.
+# pytest exit 5 ("no tests collected") is a failure, like any other non-zero exit.
+NOTEBOOKS_EXECUTED = $(wildcard book/[0-9][0-9]_*.ipynb)
+test: venv
+	@rc=0; $(VPY) -m pytest -p no:cacheprovider tests $(NOTEBOOKS_EXECUTED) \
+	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    --ignore=book/_build $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: failing" >&2; fi; \
+	exit $$rc
+
+# JupyterLab with jupytext: notebooks/*.md open as notebooks and run from notebooks/ with the
+# default parameters of their `parameters` cell.
+lab: venv
+	$(VPY) -m cart19.build lab-settings
+	cd notebooks && ../$(VPY) -m jupyter lab --ServerApp.root_dir=. \
+	    --ServerApp.contents_manager_class=jupytext.TextFileContentsManager
+
+# Benchmark (not a test): cold build, no-op rebuild, one-notebook rebuild, plain jupyter-book.
+bench: venv
+	$(VPY) bench/run.py
