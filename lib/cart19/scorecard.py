@@ -1,0 +1,220 @@
+"""Reproduction scorecard: every published claim beside its reproduced value (issue: Tables 1-5,
+Figures 2-7 and every number in the text of Zhang et al., Blood Adv 2020;4(10):2325-2338).
+
+The reproduced values come from :mod:`cart19.reproduce` (computed from the cohort); this module only
+*compares* them with the published record and assigns a status:
+
+- ``exact``: equal at the precision the paper prints (a count equal; a percentage, P, HR, median
+  that rounds to the printed digits; a "P < x" whose reproduced P is below x);
+- ``within tolerance``: a Kaplan-Meier landmark within max(1.0 percentage point, half a KM step at
+  that time) - the tolerance the reconstruction was calibrated to - or a mean within its printed
+  dispersion;
+- ``differs``: anything else, shown with the difference (never tuned away);
+- ``not reproducible``: not a patient-level quantity (protocol constants, definitions, literature
+  values) or not recorded in the reconstructed cohort; the reason is given.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+import numpy as np
+import pandas as pd
+
+from cart19 import paths
+
+STATUSES = ("exact", "within tolerance", "differs", "not reproducible")
+BASES = ("fitted", "derived", "emergent", "not applicable")
+
+#: Fields compared, in order of priority, for each kind of claim.
+PRIMARY = {
+    "count": ("n",),
+    "proportion": ("n", "N"),
+    "percent": ("percent",),
+    "km_landmark": ("percent",),
+    "median": ("median", "min", "max"),
+    "range": ("min", "max"),
+    "mean_dispersion": ("mean", "dispersion"),
+    "p": ("p",),
+    "hr": ("hr", "ci_low", "ci_high"),
+    "ci": ("ci_low", "ci_high"),
+    "value": ("value",),
+}
+NUMERIC = ("n", "N", "percent", "mean", "dispersion", "median", "min", "max", "value", "hr",
+           "ci_low", "ci_high", "p")
+
+
+def printed_decimals(raw: str | float | None) -> int | None:
+    """Decimals printed in a numeric field as it stands in claims.csv ("92.9" -> 1, ".052" -> 3)."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        return None
+    text = str(raw).strip()
+    if not text:
+        return None
+    if "e" in text.lower():
+        return None
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def _round_half_up(x: float, decimals: int) -> float:
+    # Journals round half up; Python's round() is half-even, so it would call 7.45 -> 7.4 "exact"
+    # against a printed 7.5. Decimal avoids binary-float surprises (2.675 etc.).
+    from decimal import ROUND_HALF_UP, Decimal
+    q = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
+
+
+def _agrees(published: float, reproduced: float, decimals: int | None) -> bool:
+    if decimals is None:
+        return math.isclose(published, reproduced, rel_tol=1e-9, abs_tol=1e-12)
+    return _round_half_up(reproduced, decimals) == _round_half_up(published, decimals)
+
+
+def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float | None, str]:
+    """Status, signed difference (reproduced - published, on the primary field) and a note."""
+    if isinstance(rep.get("reason"), str) and rep.get("reason") and _isnan(rep.get(_main_field(pub))):
+        return "not reproducible", None, rep["reason"]
+    kind = pub["kind"]
+    fields = [f for f in PRIMARY.get(kind, ("value",)) if not _isnan(pub.get(f))]
+    if not fields:  # e.g. a "range" printed only as a percent, or a value claim: fall back
+        fields = [f for f in NUMERIC if not _isnan(pub.get(f))]
+    if not fields:
+        return "not reproducible", None, "the claim carries no numeric field to compare"
+    missing = [f for f in fields if _isnan(rep.get(f))]
+    if missing:
+        return "not reproducible", None, (rep.get("reason") or
+                                          f"no reproduced value for {', '.join(missing)}")
+    main = fields[0]
+    diff = float(rep[main]) - float(pub[main])
+    notes = []
+
+    if kind == "p" or main == "p":
+        cmp_ = pub.get("p_cmp") or "="
+        p_pub, p_rep = float(pub["p"]), float(rep["p"])
+        if cmp_ == "<":
+            ok = p_rep < p_pub
+        elif cmp_ == ">":
+            ok = p_rep > p_pub
+        else:
+            ok = _agrees(p_pub, p_rep, printed_decimals(raw.get("p")))
+        same_side = (p_rep < 0.05) == ((p_pub < 0.05) if cmp_ != ">" else False)
+        notes.append("same conclusion at P<.05" if same_side else "conclusion at P<.05 differs")
+        return ("exact" if ok else "differs"), diff, "; ".join(notes)
+
+    if kind == "km_landmark":
+        tol = rep.get("tolerance")
+        tol = 1.0 if _isnan(tol) else float(tol)
+        if _agrees(float(pub["percent"]), float(rep["percent"]), printed_decimals(raw.get("percent"))):
+            return "exact", diff, f"tolerance {tol:.2f} pp"
+        status = "within tolerance" if abs(diff) <= tol + 1e-9 else "differs"
+        return status, diff, f"tolerance {tol:.2f} pp"
+
+    if kind == "mean_dispersion":
+        if all(_agrees(float(pub[f]), float(rep[f]), printed_decimals(raw.get(f))) for f in fields):
+            return "exact", diff, ""
+        disp = float(pub["dispersion"]) if not _isnan(pub.get("dispersion")) else float("nan")
+        if not math.isnan(disp) and abs(diff) <= disp:
+            return "within tolerance", diff, "mean within the printed dispersion"
+        return "differs", diff, ""
+
+    agree = [(_agrees(float(pub[f]), float(rep[f]), printed_decimals(raw.get(f)))) for f in fields]
+    if kind == "proportion" and all(agree[:2 if "N" in fields else 1]):
+        pct_ok = _isnan(pub.get("percent")) or _isnan(rep.get("percent")) or _agrees(
+            float(pub["percent"]), float(rep["percent"]), printed_decimals(raw.get("percent")))
+        if not pct_ok:
+            notes.append(f"counts equal; printed percent {pub['percent']} is not their "
+                         f"ratio {float(rep['percent']):.2f} (see the audit)")
+        return "exact", diff, "; ".join(notes)
+    return ("exact" if all(agree) else "differs"), diff, "; ".join(notes)
+
+
+def _main_field(pub: pd.Series) -> str:
+    fields = [f for f in PRIMARY.get(pub["kind"], ("value",)) if not _isnan(pub.get(f))]
+    return fields[0] if fields else "value"
+
+
+def _isnan(x) -> bool:
+    if x is None:
+        return True
+    if isinstance(x, str):
+        return x.strip() == ""
+    try:
+        return bool(np.isnan(x))
+    except TypeError:
+        return False
+
+
+def build_scorecard(claims: pd.DataFrame, raw_claims: pd.DataFrame,
+                    reproduced: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: published, reproduced, difference, status, basis, where reproduced.
+
+    ``reproduced`` is indexed by claim id (from :func:`cart19.reproduce.reproduce_all`), with the
+    numeric fields of claims.csv plus ``basis``, ``chapter``, ``tolerance`` and ``reason``.
+    """
+    rows = []
+    rep_idx = reproduced.set_index("id") if "id" in reproduced.columns else reproduced
+    raw_idx = raw_claims.set_index("id")
+    empty = pd.Series(dtype=object)
+    for _, pub in claims.iterrows():
+        cid = pub["id"]
+        rep = rep_idx.loc[cid] if cid in rep_idx.index else empty
+        status, diff, note = compare_claim(pub, raw_idx.loc[cid], rep)
+        main = _main_field(pub)
+        rows.append({
+            "id": cid, "source": pub["source"], "kind": pub["kind"], "quantity": pub["quantity"],
+            "printed": pub["printed"], "field": main,
+            "published": None if _isnan(pub.get(main)) else float(pub[main]),
+            "reproduced": None if _isnan(rep.get(main)) else float(rep[main]),
+            "difference": diff, "status": status,
+            "basis": rep.get("basis") if isinstance(rep.get("basis"), str) else "not applicable",
+            "chapter": rep.get("chapter") if isinstance(rep.get("chapter"), str) else "",
+            "note": note,
+        })
+    out = pd.DataFrame(rows)
+    if status_missing := set(out["status"]) - set(STATUSES):
+        raise AssertionError(f"unknown status {status_missing}")
+    return out
+
+
+def summarise(card: pd.DataFrame, by: str = "source") -> pd.DataFrame:
+    """Counts of each status by table/figure/section (the "Reproduction scorecard" page)."""
+    tab = pd.crosstab(card[by], card["status"]).reindex(columns=list(STATUSES), fill_value=0)
+    tab["total"] = tab.sum(axis=1)
+    return tab
+
+
+def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
+    """Load the record and the cohort, reproduce every claim, and compare."""
+    from cart19.claims import load_claims
+    from cart19.cohort import load_cohort
+    from cart19.reproduce import reproduce_all
+
+    claims_path = claims_path or paths.CLAIMS_CSV
+    cohort_path = cohort_path or paths.COHORT_CSV
+    claims = load_claims(claims_path)
+    raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
+    cohort = load_cohort(cohort_path)
+    reproduced = reproduce_all(cohort, claims)
+    return build_scorecard(claims, raw, reproduced)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m cart19 scorecard",
+                                 description="Every published claim with its reproduced value.")
+    ap.add_argument("--json", action="store_true", help="print every claim as JSON")
+    ap.add_argument("--claims", default=None, help="claims.csv (default data/published/claims.csv)")
+    ap.add_argument("--cohort", default=None, help="cohort.csv (default data/cohort/cohort.csv)")
+    args = ap.parse_args(argv)
+    card = compute(args.claims, args.cohort)
+    if args.json:
+        records = json.loads(card.to_json(orient="records"))
+        json.dump(records, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        with pd.option_context("display.width", 160, "display.max_rows", 200):
+            print(summarise(card).to_string())
+            print()
+            print(card["status"].value_counts().to_string())
+    return 0
