@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from cart19.flow import _check_response, _flag
+from cart19.stats import two_by_two_tests
 
 #: Table 3 outcomes: key -> label
 OUTCOMES = {"cr": "CR rate", "crs34": "Grade 3-4 CRS", "neuro23": "Grade 2-3 neurotoxicity"}
@@ -87,19 +88,13 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 
 def two_by_two_p(k1: int, n1: int, k2: int, n2: int) -> dict:
-    """P values for a 2x2 table: Pearson chi-square (no continuity correction), Yates-corrected
-    chi-square, and Fisher's exact test (two-sided). The paper says "chi-square tests" (SPSS
-    crosstabs, which prints all three for a 2x2 table) without saying which row it reports.
+    """P values for a 2x2 table: Pearson chi-square, Yates-corrected chi-square and Fisher's
+    exact test (two-sided), from :func:`cart19.stats.two_by_two_tests` (the paper says
+    "chi-square tests" in SPSS crosstabs, which print all of them, without saying which
+    row it reports). A chi-square P is NaN when a whole row or column is empty.
     """
-    table = np.array([[k1, n1 - k1], [k2, n2 - k2]])
-    out = {}
-    if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
-        out["p_chi2"] = out["p_yates"] = 1.0
-    else:
-        out["p_chi2"] = float(stats.chi2_contingency(table, correction=False)[1])
-        out["p_yates"] = float(stats.chi2_contingency(table, correction=True)[1])
-    out["p_fisher"] = float(stats.fisher_exact(table)[1])
-    return out
+    p = two_by_two_tests(k1, n1, k2, n2)
+    return {"p_chi2": p["pearson"], "p_yates": p["yates"], "p_fisher": p["fisher"]}
 
 
 def subgroup_rates(cohort: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
