@@ -1,0 +1,565 @@
+"""Reproduce every published claim from the (reconstructed) patient-level cohort.
+
+One function, :func:`reproduce_all`, returns one row per claim of ``data/published/claims.csv`` with
+the reproduced value in the same fields the record uses (n, N, percent, median, min, max, mean,
+dispersion, p, hr, ci_low, ci_high), its *basis* and the chapter that shows it:
+
+- ``fitted``: the reconstruction was constrained to it (every count target of
+  :mod:`cart19.targets`, the Kaplan-Meier landmarks, the time medians/ranges, the continuous
+  summaries of :mod:`cart19.continuous`);
+- ``derived``: follows arithmetically from fitted counts (a percentage of fitted counts, a
+  chi-square P of a fitted 2x2 table);
+- ``emergent``: never targeted (log-rank P values, hazard ratios, Cox models, t-tests on the
+  reconstructed CAR T-cell peaks): these test the reconstruction.
+
+Subgroups are written as conjunctions of literals over the binary attributes of the
+reconstruction (``("cr", "~hsct")`` = responders not transplanted), the same language as
+:mod:`cart19.targets`, so a claim and its target always mean the same patients. Nothing here
+reads a published value to compute a reproduced one (the comparison is :mod:`cart19.scorecard`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from cart19 import survival, targets as T
+
+# ------------------------------------------------------------------------------------------
+# subgroups used by more than one table/figure (Zhang et al. Table 3 rows, Figures 3-7 arms)
+# ------------------------------------------------------------------------------------------
+#: Table 3 factor levels as the paper PRINTS them, read with the reconstruction's decisions
+#: (D02, D03: the TP53 and previous-transplant rows carry swapped labels).
+T3_LEVELS = T._T3_LEVELS
+T3_FACTORS = ("age", "sex", "bcr_abl", "tp53", "emd", "blasts20", "blasts5", "costim",
+              "prior_hsct", "dose")
+T3_OUTCOMES = T._T3_OUTCOMES
+
+#: Figures 3-7: (first-named arm, second-named arm), within the 102 responders.
+FIG_ARMS = {
+    "fig3": (("hsct",), ("cr", "~hsct")),
+    "fig4": (("cr", "~cri"), ("cri",)),
+    "fig5": (("mrd_neg",), ("cr", "~mrd_neg")),
+    "fig6": (("cr", "tp53"), ("cr", "~tp53")),
+    "fig7": (("cr", "prior_hsct"), ("cr", "~prior_hsct")),
+}
+ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_days", "lfs_event")}
+
+#: Table 5 covariates. The paper prints "A vs B" and HRs that are the hazard of B relative to A
+#: (e.g. "bridged into allo-HSCT vs CAR T alone: 12.25" can only mean a 12-fold hazard WITHOUT
+#: transplant); the indicator is therefore the second-named level. Which is the reading we adopt
+#: for every row, and the audit chapter explains it.
+TABLE5 = {
+    "os": {"costim": ("~cd28",), "emd": ("~emd",), "prior_hsct": ("prior_hsct",),
+           "blasts20": ("bl_gt20",), "tp53": ("~tp53",), "hsct": ("~hsct",)},
+    "lfs": {"costim": ("~cd28",), "emd": ("emd",), "prior_hsct": ("prior_hsct",),
+            "blasts20": ("bl_gt20",), "tp53": ("~tp53",), "hsct": ("~hsct",)},
+}
+
+CHAPTERS = (  # (id regex, chapter notebook) - first match wins
+    (r"^(methods\.(ld|vein|bridging|costim|conditioning|manufactur|pbmc|dose)|fig1)", "01_design"),
+    (r"^(table1|table2|title|abstract\.(enrolled|infused)|results\.(enrolled|infused|age|peds))",
+     "04_patients"),
+    (r"^(table3\.carpeak|results\.(carpeak|car_peak|transduction|dose)|discussion\.dose)",
+     "05_products"),
+    (r"^(table3\.cr\.|results\.(cr|cri|mrd|bcr_abl|tp53\.cr|emd|no_emd|cns\.(n|cns3|no_bm|csf|cr|mrd)|"
+     r"blasts|prior_hsct\.(n|dli|cr)|no_cns)|abstract\.(cr|mrd)|fig2\.cr)", "06_day30"),
+    (r"^(table4|results\.(hsct|no_hsct)|abstract\.hsct|discussion\.(hsct|no_hsct|donor))",
+     "08_transplant"),
+    (r"^(fig[2-7]|results\.(fig|relapse|tp53|followup|prior_hsct|bcr_abl\.relapse)|abstract\.(os|lfs))",
+     "07_longterm"),
+    (r"^(table3\.(crs34|neuro23)|results\.(crs|neuro|cns\.neuro)|discussion\.(crs|neuro))",
+     "09_safety"),
+    (r"^(table5|abstract\.mv)", "10_multivariable"),
+    (r"^discussion", "11_discussion"),
+)
+
+
+def chapter_of(claim_id: str) -> str:
+    for pattern, chapter in CHAPTERS:
+        if re.search(pattern, claim_id):
+            return chapter
+    return "12_scorecard"
+
+
+# ------------------------------------------------------------------------------------------
+# evaluation context
+# ------------------------------------------------------------------------------------------
+@dataclass
+class Context:
+    """The cohort as the reproduction sees it: its columns plus the binary attributes."""
+    data: pd.DataFrame
+
+    def mask(self, lits: tuple[str, ...]) -> np.ndarray:
+        m = np.ones(len(self.data), dtype=bool)
+        for lit in lits:
+            neg = lit.startswith("~")
+            col = self.data[lit.lstrip("~")].fillna(0).astype(int).to_numpy() == 1
+            m &= ~col if neg else col
+        return m
+
+    def count(self, lits) -> int:
+        return int(self.mask(tuple(lits)).sum())
+
+    def subset(self, lits) -> pd.DataFrame:
+        return self.data.loc[self.mask(tuple(lits))]
+
+
+def attribute_frame(cohort: pd.DataFrame) -> pd.DataFrame:
+    """The cohort with the reconstruction's binary attributes added (see cart19.cohort)."""
+    from cart19.cohort import binary_attributes  # one mapping, owned with the schema
+    attrs = binary_attributes(cohort)
+    extra = attrs[[c for c in attrs.columns if c not in cohort.columns]]
+    return pd.concat([cohort.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+
+
+# ------------------------------------------------------------------------------------------
+# statistics, each returning the claims.csv fields it reproduces
+# ------------------------------------------------------------------------------------------
+def _pct(n: int, N: int) -> float:
+    return 100.0 * n / N if N else float("nan")
+
+
+def count(lits) -> Callable:
+    return lambda ctx: {"n": ctx.count(lits)}
+
+
+def prop(num, den) -> Callable:
+    def f(ctx):
+        n, N = ctx.count(num), ctx.count(den)
+        return {"n": n, "N": N, "percent": _pct(n, N)}
+    return f
+
+
+def median_of(column, lits=()) -> Callable:
+    def f(ctx):
+        x = pd.to_numeric(ctx.subset(lits)[column], errors="coerce").dropna()
+        if x.empty:
+            return {}
+        return {"median": float(x.median()), "min": float(x.min()), "max": float(x.max())}
+    return f
+
+
+def landmark_days(claim_id: str) -> float:
+    """1y -> 365 days, 6m -> 182.5 days (the convention of cart19.targets.km_days)."""
+    suffix = claim_id.split(".")[-1] if not claim_id.endswith(".rep2") else claim_id.split(".")[-2]
+    num, unit = float(suffix[:-1]), suffix[-1]
+    return num * 365.0 if unit == "y" else num * 365.25 / 12
+
+
+def km_at(endpoint: str, lits, days: float) -> Callable:
+    """KM landmark (Figures 2-7) and the tolerance the reconstruction was calibrated to:
+    max(1.0 point, half a KM step at that time), a step being S(t)/n_at_risk(t)."""
+    dur, ev = ENDPOINTS[endpoint]
+
+    def f(ctx):
+        sub = ctx.subset(lits)
+        tab = survival.km_table(sub, dur, ev, times=[days])
+        s, at_risk = float(tab["survival"].iloc[0]), int(tab["n_at_risk"].iloc[0])
+        half_step = 50.0 * s / at_risk if at_risk else 50.0 * s
+        return {"percent": 100.0 * s, "tolerance": max(1.0, half_step)}
+    return f
+
+
+def _two_arm(ctx, a, b) -> pd.DataFrame:
+    ma, mb = ctx.mask(tuple(a)), ctx.mask(tuple(b))
+    sub = ctx.data.loc[ma | mb].copy()
+    sub["_arm"] = np.where(ma[ma | mb], "a", "b")
+    return sub
+
+
+def logrank_p(endpoint, a, b) -> Callable:
+    dur, ev = ENDPOINTS[endpoint]
+    return lambda ctx: {"p": survival.logrank(_two_arm(ctx, a, b), dur, ev, "_arm")["p"]}
+
+
+def prism_hr(endpoint, a, b, method: str = "logrank") -> Callable:
+    """GraphPad Prism's log-rank HR of the first-named arm relative to the second (captions)."""
+    dur, ev = ENDPOINTS[endpoint]
+
+    def f(ctx):
+        r = survival.logrank_hr(_two_arm(ctx, a, b), dur, ev, "_arm", ref="b").loc[method]
+        return {"hr": float(r["hr"]), "ci_low": float(r["ci_lower"]), "ci_high": float(r["ci_upper"])}
+    return f
+
+
+def chi2_p(outcome, a, b, correction: bool = False) -> Callable:
+    """Pearson chi-square P of a 2x2 table (SPSS crosstab, Table 3)."""
+    from scipy.stats import chi2_contingency
+
+    def f(ctx):
+        ka, na = ctx.count(tuple(a) + tuple(outcome)), ctx.count(a)
+        kb, nb = ctx.count(tuple(b) + tuple(outcome)), ctx.count(b)
+        table = np.array([[ka, na - ka], [kb, nb - kb]])
+        if (table.sum(axis=0) == 0).any():
+            return {"p": 1.0}
+        return {"p": float(chi2_contingency(table, correction=correction)[1])}
+    return f
+
+
+def chi2_arms_p(levels: list[tuple], arms: tuple[tuple, tuple]) -> Callable:
+    """Pearson chi-square of an arm x level table (Table 4, 2x2 or 2x3)."""
+    from scipy.stats import chi2_contingency
+
+    def f(ctx):
+        table = np.array([[ctx.count(tuple(arm) + tuple(lv)) for lv in levels] for arm in arms])
+        table = table[:, table.sum(axis=0) > 0]
+        return {"p": float(chi2_contingency(table, correction=False)[1])}
+    return f
+
+
+def mean_se(column, lits) -> Callable:
+    """Mean and standard error (the '± SD' of Table 3 is read as a standard error; see the audit)."""
+    def f(ctx):
+        x = pd.to_numeric(ctx.subset(lits)[column], errors="coerce").dropna()
+        return {"mean": float(x.mean()), "dispersion": float(x.std(ddof=1) / np.sqrt(len(x)))}
+    return f
+
+
+def ttest_p(column, a, b) -> Callable:
+    from scipy.stats import ttest_ind
+
+    def f(ctx):
+        xa = pd.to_numeric(ctx.subset(a)[column], errors="coerce").dropna()
+        xb = pd.to_numeric(ctx.subset(b)[column], errors="coerce").dropna()
+        return {"p": float(ttest_ind(xa, xb, equal_var=True).pvalue)}
+    return f
+
+
+def _cox_frame(ctx, endpoint, covs: dict, population=("cr",)) -> tuple[pd.DataFrame, str, str]:
+    dur, ev = ENDPOINTS[endpoint]
+    sub = ctx.data.loc[ctx.mask(tuple(population)), [dur, ev]].copy()
+    m = ctx.mask(tuple(population))
+    for name, lits in covs.items():
+        sub[name] = ctx.mask(tuple(lits))[m].astype(float)
+    return sub, dur, ev
+
+
+def cox_hr(endpoint: str, covariate: str, covs: dict) -> Callable:
+    """Table 5: multivariable Cox model on the 102 responders with all six printed covariates."""
+    def f(ctx):
+        sub, dur, ev = _cox_frame(ctx, endpoint, covs)
+        r = survival.cox(sub, dur, ev, list(covs)).loc[covariate]
+        return {"hr": float(r["hr"]), "ci_low": float(r["ci_lower"]),
+                "ci_high": float(r["ci_upper"]), "p": float(r["p"])}
+    return f
+
+
+def forward_hr(endpoint: str, covariate: str, covs: dict) -> Callable:
+    """Abstract's multivariable HRs: the model that forward selection keeps (Methods)."""
+    def f(ctx):
+        sub, dur, ev = _cox_frame(ctx, endpoint, covs)
+        fs = survival.forward_selection(sub, dur, ev, list(covs))
+        if covariate not in fs.selected:
+            return {"reason": f"forward selection did not keep {covariate} "
+                              f"(kept: {', '.join(fs.selected) or 'none'})"}
+        r = fs.model.loc[covariate]
+        return {"hr": float(r["hr"]), "ci_low": float(r["ci_lower"]),
+                "ci_high": float(r["ci_upper"]), "p": float(r["p"])}
+    return f
+
+
+def not_reproducible(reason: str) -> Callable:
+    return lambda ctx: {"reason": reason}
+
+
+# ------------------------------------------------------------------------------------------
+# the registry: claim id -> (function, basis)
+# ------------------------------------------------------------------------------------------
+NOT_PATIENT_LEVEL = (
+    (r"^(intro\.lit|discussion\.lit)", "a value from the literature the paper cites, not about "
+     "this trial's patients"),
+    (r"^methods\.(eligibility|cns[23]|mrd|ld\.(flu|cy|days|schedule)|manufacture|dose\.(prior|target)|"
+     r"endpoint|crs\.severe|neuro\.severe|alpha|conditioning)",
+     "a protocol constant or definition, not a patient-level quantity"),
+    (r"\.footnote\.", "a table footnote (significance threshold)"),
+    (r"(\.day$|\.day30$|\.cr_day$|\.d[36]0\.day$|\.window$|\.period$|\.hsct_window$|"
+     r"\.groups$|\.threshold$|results\.dose\.(low|high)_target|results\.car_peak\.day|"
+     r"results\.heading|prior_hsct\.dli\.min|discussion\.tp53\.relapse$)",
+     "a time window, threshold or label that qualifies another claim, not a measured quantity"),
+    (r"^(results\.prior_hsct\.second_hsct\.dfs|results\.prior_hsct\.mrd_neg_cr\.duration)",
+     "follow-up after a second transplant is not part of the reconstructed cohort (see decisions "
+     "D06, D07: it exceeds the maximum follow-up)"),
+    (r"^(methods\.vein_to_vein|methods\.bridging|methods\.costim|methods\.manufactured|"
+     r"table1\.status\.\w+\.cycles|results\.car_peak\.day)",
+     "the reconstructed cohort has no leukapheresis, bridging or prior-chemotherapy data (the paper "
+     "gives only this summary)"),
+)
+
+
+def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
+    reg: dict[str, tuple[Callable, str]] = {}
+    ids = set(claims["id"])
+
+    def put(cid, fn, basis):
+        if cid in ids:
+            reg[cid] = (fn, basis)
+
+    # ---- fitted count targets (every CountTarget), with their denominators where printed ------
+    by_claim: dict[str, dict[str, tuple]] = {}
+    for t in T.COUNT_TARGETS:
+        by_claim.setdefault(t.claim_id, {})[t.field] = t.where
+    for cid, fields in by_claim.items():
+        if "N" in fields:
+            put(cid, prop(fields["n"], fields["N"]), "fitted")
+        else:
+            put(cid, count(fields["n"]), "fitted")
+
+    # ---- Table 3: N of each subgroup, P values, CAR T-cell peak -------------------------------
+    for out, ow in T3_OUTCOMES.items():
+        for f in T3_FACTORS:
+            lv = [k for k in T3_LEVELS if k.startswith(f + ".")]
+            a, b = T3_LEVELS[lv[0]], T3_LEVELS[lv[1]]
+            put(f"table3.{out}.{f}.p", chi2_p(ow, a, b), "derived")
+    for f in T3_FACTORS:
+        lv = [k for k in T3_LEVELS if k.startswith(f + ".")]
+        for k in lv:
+            put(f"table3.carpeak.{k}", mean_se("car_peak_pct", T3_LEVELS[k]), "fitted")
+        put(f"table3.carpeak.{f}.p", ttest_p("car_peak_pct", T3_LEVELS[lv[0]], T3_LEVELS[lv[1]]),
+            "emergent")
+    for k in ("blasts5.ge5", "blasts5.lt5", "costim.41bb", "costim.cd28", "emd.with", "emd.without"):
+        put(f"results.carpeak.{k}", mean_se("car_peak_pct", T3_LEVELS[k]), "fitted")
+    for f in ("blasts5", "costim", "emd"):
+        lv = [k for k in T3_LEVELS if k.startswith(f + ".")]
+        put(f"results.carpeak.{f}.p",
+            ttest_p("car_peak_pct", T3_LEVELS[lv[0]], T3_LEVELS[lv[1]]), "emergent")
+
+    # ---- Table 4: percentages of each arm, P values ------------------------------------------
+    arms = T._T4_ARMS
+    for lvl, lw in T._T4_LEVELS.items():
+        for arm, aw in arms.items():
+            put(f"table4.{lvl}.{arm}", prop(aw + lw, aw), "fitted")
+    for lvl, lw in T._T4_HSCT_ONLY.items():
+        put(f"table4.{lvl}.hsct", prop(("hsct",) + lw, ("hsct",)), "fitted")
+    chars: dict[str, list] = {}
+    for lvl, lw in T._T4_LEVELS.items():
+        chars.setdefault(lvl.split(".")[0], []).append(lw)
+    for ch, levels in chars.items():
+        put(f"table4.{ch}.p", chi2_arms_p(levels, (arms["hsct"], arms["no_hsct"])), "derived")
+    put("table4.hsct_day", median_of("hsct_day", ("hsct",)), "fitted")
+
+    # ---- Kaplan-Meier landmarks, log-rank P, Prism HR -----------------------------------------
+    km_pop = {t.claim_id: (t.endpoint, t.where) for t in T.KM_TARGETS}
+    aliases = {  # the same landmark printed elsewhere -> its figure id
+        "abstract.os.all.1y": "fig2.os.all.1y", "abstract.lfs.all.1y": "fig2.lfs.all.1y",
+        "abstract.os.hsct.1y": "fig3.os.hsct.1y", "abstract.os.no_hsct.1y": "fig3.os.no_hsct.1y",
+        "abstract.lfs.hsct.1y": "fig3.lfs.hsct.1y", "abstract.lfs.no_hsct.1y": "fig3.lfs.no_hsct.1y",
+        "discussion.os.cr.1y": "fig2.os.cr.1y", "discussion.lfs.cr.1y": "fig2.lfs.cr.1y",
+        "discussion.os.hsct.1y": "fig3.os.hsct.1y", "discussion.lfs.hsct.1y": "fig3.lfs.hsct.1y",
+        "discussion.os.no_hsct.1y": "fig3.os.no_hsct.1y",
+        "discussion.lfs.no_hsct.1y": "fig3.lfs.no_hsct.1y",
+    }
+    for cid in ids:
+        m = re.match(r"^(?:results\.)?(fig[2-7]\.(?:os|lfs)\.\w+\.\d+[ym])(?:\.rep2)?$", cid)
+        fig_id = m.group(1) if m else aliases.get(cid)
+        if fig_id is None:
+            continue
+        if fig_id not in km_pop:  # every printed landmark is a target; anything else stays open
+            continue
+        ep, lits = km_pop[fig_id]
+        put(cid, km_at(ep, lits, landmark_days(fig_id)), "fitted")
+    for fig, (a, b) in FIG_ARMS.items():
+        for ep in ("os", "lfs"):
+            for src in ("", "results."):
+                put(f"{src}{fig}.{ep}.p", logrank_p(ep, a, b), "emergent")
+            put(f"{fig}.{ep}.hr", prism_hr(ep, a, b), "emergent")
+            put(f"results.{fig}.{ep}.ci", prism_hr(ep, a, b), "emergent")
+    put("abstract.os.p", logrank_p("os", *FIG_ARMS["fig3"]), "emergent")
+    put("abstract.lfs.p", logrank_p("lfs", *FIG_ARMS["fig3"]), "emergent")
+    put("abstract.os.ci", prism_hr("os", *FIG_ARMS["fig3"]), "emergent")
+    put("abstract.lfs.ci", prism_hr("lfs", *FIG_ARMS["fig3"]), "emergent")
+
+    # ---- Table 5 and the abstract's multivariable HRs ------------------------------------------
+    for ep, covs in TABLE5.items():
+        for name in covs:
+            put(f"table5.{ep}.{name}", cox_hr(ep, name, covs), "emergent")
+    put("abstract.mv.hsct.hr", forward_hr("os", "hsct", TABLE5["os"]), "emergent")
+    put("abstract.mv.tp53.hr", forward_hr("os", "tp53", TABLE5["os"]), "emergent")
+
+    # ---- continuous summaries (cart19.continuous) and times (stage 2) --------------------------
+    for cid, col, lits in (
+        ("table1.age", "age_years", ()), ("results.age.range", "age_years", ()),
+        ("table1.bm_blasts", "bm_blasts_pct", ()),
+        ("results.dose.median", "dose_per_kg", ()), ("discussion.dose.median", "dose_per_kg", ()),
+        ("results.transduction", "transduction_pct", ()), ("results.car_peak", "car_peak_pct", ()),
+        ("results.emd.pb_blasts", "pb_blasts_pct", ("emd",)),
+        ("results.no_emd.pb_blasts", "pb_blasts_pct", ("~emd",)),
+        ("results.cns.csf_blasts", "csf_blasts_per_ml", ("cns",)),
+        ("results.followup", "followup_day", ()), ("results.hsct.day", "hsct_day", ("hsct",)),
+        ("results.tp53.relapse_time", "relapse_day", ("tp53", "relapse")),
+        ("discussion.tp53.relapse_time", "relapse_day", ("tp53", "relapse")),
+        ("results.tp53.death_time", "death_day", ("tp53", "death")),
+        ("results.hsct.relapse_time", "relapse_day", ("hsct", "relapse")),
+        ("results.no_hsct.relapse_time", "relapse_day", ("cr", "~hsct", "relapse")),
+        ("results.bcr_abl.relapse_time", "relapse_day", ("bcr_abl", "relapse")),
+    ):
+        put(cid, median_of(col, lits), "fitted")
+
+    # ---- text counts and percentages not covered by a target id -------------------------------
+    text = {
+        "title.n_patients": count(()), "abstract.infused": count(()), "abstract.os.all.n": count(()),
+        "results.infused": count(()), "table1.n": count(()), "results.neuro.n": count(()),
+        "fig2.title.n_total": count(()), "fig2.n_total": count(()),
+        "table2.n": count(("child",)), "results.age.2_14": count(("child",)),
+        "results.peds.n": count(("child",)),
+        "abstract.cr": prop(("cr",), ()), "discussion.cr": prop(("cr",), ()),
+        "fig2.cr": prop(("cr",), ()), "abstract.mrd_neg": prop(("mrd_neg",), ()),
+        "discussion.mrd_neg_cr": prop(("mrd_neg",), ()),
+        "fig2.title.n_cr": count(("cr",)), "fig2.n_cr": count(("cr",)), "fig4.title.n": count(("cr",)),
+        "fig4.n_cr": count(("cr",)), "fig5.title.n": count(("cr",)), "fig6.n": count(("cr",)),
+        "fig7.n_cr": count(("cr",)), "discussion.n_cr": count(("cr",)),
+        "abstract.hsct.n": prop(("hsct",), ("cr",)), "fig3.hsct.n": prop(("hsct",), ("cr",)),
+        "results.hsct.n": prop(("hsct",), ("cr",)),
+        "fig3.no_hsct.n": count(("cr", "~hsct")), "results.no_hsct.n": count(("cr", "~hsct")),
+        "discussion.no_hsct.n": count(("cr", "~hsct")),
+        "results.cri": prop(("cri",), ("cr",)), "fig4.cri": prop(("cri",), ("cr",)),
+        "fig5.mrd_neg": prop(("mrd_neg",), ("cr",)), "fig5.mrd_pos.n": count(("cr", "~mrd_neg")),
+        "results.mrd_pos_cr": prop(("cr", "~mrd_neg"), ("cr",)),
+        "results.bcr_abl.n": count(("bcr_abl",)), "discussion.bcr_abl.n": count(("bcr_abl",)),
+        "discussion.bcr_abl.cml_bc": count(("cml_bc",)),
+        "discussion.bcr_abl.cr": prop(("bcr_abl", "cr"), ("bcr_abl",)),
+        "results.bcr_abl.mrd_neg": prop(("bcr_abl", "mrd_neg"), ("bcr_abl",)),
+        "results.bcr_abl.molecular_neg.d30": prop(("bcr_neg_d30",), ("bcr_abl",)),
+        "results.bcr_abl.molecular_neg.d60": prop(("bcr_neg_d60",), ("bcr_abl",)),
+        "discussion.bcr_abl.molecular_neg.d30": prop(("bcr_neg_d30",), ("bcr_abl",)),
+        "discussion.bcr_abl.molecular_neg.d60": prop(("bcr_neg_d60",), ("bcr_abl",)),
+        "results.bcr_abl.relapse": prop(("bcr_abl", "relapse"), ("bcr_abl",)),
+        "results.tp53.n": count(("tp53",)), "discussion.tp53.n": count(("tp53",)),
+        "results.tp53.cr": prop(("tp53", "cr"), ("tp53",)),
+        "discussion.tp53.cr": prop(("tp53", "cr"), ("tp53",)),
+        "results.tp53.relapse": prop(("tp53", "relapse"), ("tp53", "cr")),
+        "results.tp53.relapse.emd": count(("tp53", "rel_emd")),
+        "results.tp53.deaths": count(("tp53", "death")),
+        "results.tp53.deaths.gvhd": count(("tp53", "dc_gvhd")),
+        "results.tp53.deaths.infection": count(("tp53", "dc_infection")),
+        "results.tp53.deaths.relapse": count(("tp53", "dc_relapse")),
+        "results.emd.n": count(("emd",)), "discussion.emd.n": count(("emd",)),
+        "results.no_emd.n": count(("~emd",)),
+        "discussion.emd.cr": prop(("emd", "cr"), ("emd",)),
+        "results.cns.cns3": prop(("cns3",), ("cns",)), "discussion.cns.cns3": count(("cns3",)),
+        "discussion.cns.n": prop(("cns",), ("emd",)),
+        "results.cns.no_bm_blasts": count(("cns", "bm_zero")),
+        "results.cns.cr_rate": prop(("cns", "cr"), ("cns",)),
+        "discussion.cns.cr_rate": prop(("cns", "cr"), ("cns",)),
+        "results.no_cns.cr_rate": prop(("~cns", "cr"), ("~cns",)),
+        "discussion.no_cns.cr_rate": prop(("~cns", "cr"), ("~cns",)),
+        "results.cns.cr_rate.p": chi2_p(("cr",), ("cns",), ("~cns",)),
+        "discussion.cns.cr_rate.p": chi2_p(("cr",), ("cns",), ("~cns",)),
+        "results.cns.mrd_pos": prop(("cns", "cr", "~mrd_neg"), ("cr", "~mrd_neg")),
+        "results.blasts20.gt20.n": count(("bl_gt20",)),
+        "results.cr.blasts20.gt20": prop(("bl_gt20", "cr"), ("bl_gt20",)),
+        "results.cr.blasts20.le20": prop(("~bl_gt20", "cr"), ("~bl_gt20",)),
+        "discussion.cr.blasts20.gt20": prop(("bl_gt20", "cr"), ("bl_gt20",)),
+        "discussion.cr.blasts20.le20": prop(("~bl_gt20", "cr"), ("~bl_gt20",)),
+        "results.cr.blasts5.ge5": prop(("~bl_lt5", "cr"), ("~bl_lt5",)),
+        "results.cr.blasts5.lt5": prop(("bl_lt5", "cr"), ("bl_lt5",)),
+        "results.cr.blasts20.p": chi2_p(("cr",), ("~bl_gt20",), ("bl_gt20",)),
+        "discussion.cr.blasts20.p": chi2_p(("cr",), ("~bl_gt20",), ("bl_gt20",)),
+        "results.cr.blasts5.p": chi2_p(("cr",), ("bl_lt5",), ("~bl_lt5",)),
+        "results.prior_hsct.n": count(("prior_hsct",)), "discussion.prior_hsct.n": count(("prior_hsct",)),
+        "results.prior_hsct.dli": prop(("dli",), ("prior_hsct",)),
+        "results.prior_hsct.cr": prop(("prior_hsct", "cr"), ("prior_hsct",)),
+        "discussion.prior_hsct.cr": prop(("prior_hsct", "cr"), ("prior_hsct",)),
+        "discussion.prior_hsct.second_hsct": count(("prior_hsct", "hsct")),
+        "results.prior_hsct.second_hsct": count(("prior_hsct", "hsct")),
+        "methods.pbmc.no_prior_hsct": count(("~prior_hsct",)),
+        "methods.pbmc.post_hsct.donor": prop(("donor_pbmc",), ("prior_hsct",)),
+        "methods.pbmc.post_hsct.autologous": prop(("prior_hsct", "~donor_pbmc"), ("prior_hsct",)),
+        "results.dose.below_target.n": count(("dose_lt1",)),
+        "results.relapse.total": prop(("relapse",), ("cr",)),
+        "results.hsct.mrd_neg": count(("hsct", "mrd_neg")),
+        "results.hsct.mrd_pos": count(("hsct", "~mrd_neg")),
+        "results.hsct.relapse": prop(("hsct", "relapse"), ("hsct",)),
+        "discussion.hsct.relapse": prop(("hsct", "relapse"), ("hsct",)),
+        "results.hsct.relapse.bm": count(("hsct", "relapse", "~rel_emd")),
+        "results.hsct.relapse.emd": count(("hsct", "rel_emd")),
+        "results.hsct.relapse.mrd_neg": prop(("hsct", "mrd_neg", "relapse"), ("hsct", "mrd_neg")),
+        "results.hsct.relapse.mrd_pos": prop(("hsct", "~mrd_neg", "relapse"), ("hsct", "~mrd_neg")),
+        "results.hsct.deaths": count(("hsct", "death")),
+        "results.hsct.deaths.sepsis": count(("hsct", "dc_infection")),
+        "results.hsct.deaths.gvhd": count(("hsct", "dc_gvhd")),
+        "results.hsct.deaths.relapse": count(("hsct", "dc_relapse")),
+        "discussion.hsct.trm": prop(("hsct", "death", "~dc_relapse"), ("hsct",)),
+        "discussion.donor.haplo": prop(("hsct", "donor_haplo"), ("hsct",)),
+        "results.no_hsct.prior_hsct.n": count(("cr", "~hsct", "prior_hsct")),
+        "results.no_hsct.prior_hsct.early_relapse":
+            prop(("cr", "~hsct", "prior_hsct", "rel_early"), ("cr", "~hsct", "prior_hsct")),
+        "results.no_hsct.prior_hsct.early_death":
+            prop(("cr", "~hsct", "prior_hsct", "death_early", "~rel_early"),
+                 ("cr", "~hsct", "prior_hsct")),
+        "results.no_hsct.prior_hsct.other":
+            prop(("cr", "~hsct", "prior_hsct", "~death_early", "~rel_early"),
+                 ("cr", "~hsct", "prior_hsct")),
+        "results.no_hsct.no_prior_hsct.n": count(("cr", "~hsct", "~prior_hsct")),
+        "results.no_hsct.no_prior_hsct.early_relapse":
+            prop(("cr", "~hsct", "~prior_hsct", "rel_early"), ("cr", "~hsct", "~prior_hsct")),
+        "results.no_hsct.no_prior_hsct.short_followup":
+            prop(("cr", "~hsct", "~prior_hsct", "short_fu"), ("cr", "~hsct", "~prior_hsct")),
+        "results.no_hsct.no_prior_hsct.other":
+            prop(("cr", "~hsct", "~prior_hsct", "~rel_early", "~short_fu"),
+                 ("cr", "~hsct", "~prior_hsct")),
+        "results.no_hsct.relapse": prop(("cr", "~hsct", "relapse"), ("cr", "~hsct")),
+        "discussion.no_hsct.relapse": prop(("cr", "~hsct", "relapse"), ("cr", "~hsct")),
+        "results.no_hsct.relapse.cd19_pos":
+            prop(("cr", "~hsct", "relapse", "~rel_cd19neg"), ("cr", "~hsct", "relapse")),
+        "results.no_hsct.relapse.cd19_neg":
+            prop(("cr", "~hsct", "rel_cd19neg"), ("cr", "~hsct", "relapse")),
+        "results.cns.neuro": prop(("cns", "~neuro0"), ("cns",)),
+        "results.cns.neuro.cns3": count(("cns3", "neuro1")),
+        "results.cns.neuro.cns1": count(("cns", "~cns2", "~cns3", "~neuro0")),
+        "discussion.crs.grade34": prop(("crs34",), ()),
+        "discussion.crs34.costim.cd28": prop(("cd28", "crs34"), ("cd28",)),
+        "discussion.crs34.costim.41bb": prop(("~cd28", "crs34"), ("~cd28",)),
+        "discussion.neuro23.costim.cd28": prop(("cd28", "neuro23"), ("cd28",)),
+        "discussion.neuro23.costim.41bb": prop(("~cd28", "neuro23"), ("~cd28",)),
+        "discussion.crs34.costim.p": chi2_p(("crs34",), ("cd28",), ("~cd28",)),
+        "discussion.neuro23.costim.p": chi2_p(("neuro23",), ("cd28",), ("~cd28",)),
+        "discussion.subgroup_cr.range": _subgroup_cr_range,
+    }
+    derived_ids = {k for k, v in text.items() if k.endswith((".p",))}
+    for cid, fn in text.items():
+        if cid in reg:
+            continue
+        put(cid, fn, "derived" if cid in derived_ids else "fitted")
+    return reg
+
+
+def _subgroup_cr_range(ctx) -> dict:
+    """Discussion: CR rate across the high-risk subgroups (BCR-ABL+, TP53, EMD, CNS, post-HSCT)."""
+    groups = [("bcr_abl",), ("tp53",), ("emd",), ("cns",), ("prior_hsct",)]
+    rates = [100.0 * ctx.count(g + ("cr",)) / ctx.count(g) for g in groups if ctx.count(g)]
+    return {"min": min(rates), "max": max(rates)}
+
+
+FIELDS = ("n", "N", "percent", "mean", "dispersion", "median", "min", "max", "value", "hr",
+          "ci_low", "ci_high", "p")
+
+
+def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim: reproduced fields, basis, chapter, tolerance, reason (if not reproducible)."""
+    ctx = Context(attribute_frame(cohort))
+    reg = _registry(claims)
+    rows = []
+    for cid in claims["id"]:
+        row = {"id": cid, "chapter": chapter_of(cid)}
+        reason = next((r for pat, r in NOT_PATIENT_LEVEL if re.search(pat, cid)), None)
+        if cid in reg:
+            fn, basis = reg[cid]
+            try:
+                row.update(fn(ctx))
+            except KeyError as exc:  # an attribute the cohort does not carry
+                row["reason"] = f"the cohort has no {exc.args[0]!r} attribute"
+            row["basis"] = basis if "reason" not in row else "not applicable"
+        elif reason:
+            row.update(reason=reason, basis="not applicable")
+        else:
+            row.update(reason="no reproduction defined for this claim yet", basis="not applicable")
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    for f in FIELDS + ("tolerance", "reason", "basis"):
+        if f not in out.columns:
+            out[f] = np.nan
+    return out
