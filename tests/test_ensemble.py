@@ -1,0 +1,106 @@
+"""Tests for cart19.ensemble (synthetic cohorts from test_flow; not the trial's data)."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cart19 import survival
+from cart19.ensemble import (cohort_stats, ensemble_figure, ensemble_stats, ensemble_summary,
+                             published_stats)
+from test_flow import synthetic_cohort
+
+
+@pytest.fixture(scope="module")
+def cohorts():
+    return [synthetic_cohort(s) for s in range(3)]
+
+
+@pytest.fixture(scope="module")
+def stats_(cohorts):
+    return ensemble_stats(cohorts, n_jobs=2)
+
+
+def test_parallel_equals_sequential(cohorts, stats_):
+    seq = pd.concat([cohort_stats(c).assign(cohort=i) for i, c in enumerate(cohorts)],
+                    ignore_index=True)
+    pd.testing.assert_frame_equal(stats_.reset_index(drop=True), seq, check_like=True)
+    assert sorted(stats_["cohort"].unique()) == [0, 1, 2]
+
+
+def test_stats_are_the_survival_module_on_the_right_arms(cohorts, stats_):
+    c = cohorts[0]
+    cr = c[c["response"] != "NR"].assign(arm=lambda x: np.where(x["hsct_after"] == 1, "h", "n"))
+    p = survival.logrank(cr, "os_days", "os_event", "arm")["p"]
+    hr = survival.logrank_hr(cr, "os_days", "os_event", "arm", ref="n").loc["logrank", "hr"]
+    row = stats_[(stats_["cohort"] == 0) & (stats_["stat"] == "fig3.os")].iloc[0]
+    assert np.isclose(row["p"], p) and np.isclose(row["hr"], hr)
+
+
+def test_orientations(stats_):
+    # the synthetic cohorts give transplant a real benefit: Figure 3 HR (HSCT vs none) < 1,
+    # Table 5 HR (hazard of "CAR T alone" relative to "bridged") > 1
+    f3 = stats_[stats_["stat"] == "fig3.os"]
+    t5 = stats_[stats_["stat"] == "table5.os.hsct"]
+    assert (f3["hr"] < 1).all() and (f3["direction"] == 1).all()
+    assert (t5["hr"] > 1).all()
+
+
+def toy_claims():
+    rows = [
+        {"id": "fig4.os.cr.1y", "percent": 85.5}, {"id": "fig4.os.cri.1y", "percent": 59.7},
+        {"id": "fig4.os.hr", "hr": 1.816, "ci_low": 0.739, "ci_high": 4.462},
+        {"id": "fig4.os.p", "p": 0.193, "p_cmp": "="},
+        {"id": "fig3.os.hsct.1y", "percent": 79.1}, {"id": "fig3.os.no_hsct.1y", "percent": 32.0},
+        {"id": "fig3.os.hr", "hr": 0.048, "ci_low": 0.016, "ci_high": 0.148},
+        {"id": "fig3.os.p", "p": 0.0001, "p_cmp": "<"},
+        {"id": "table5.os.hsct", "hr": 12.25, "ci_low": 4.774, "ci_high": 31.438, "p": 0.001,
+         "p_cmp": "<"},
+    ]
+    return pd.DataFrame(rows).reindex(columns=["id", "percent", "mean", "hr", "ci_low", "ci_high",
+                                               "p", "p_cmp"])
+
+
+def test_published_orientation_is_inferred_from_landmarks():
+    pub = published_stats(toy_claims()).set_index("stat")
+    # CR better than CRi, so the hazard of CR relative to CRi is < 1: the caption's 1.816 is inverted
+    assert np.isclose(pub.loc["fig4.os", "hr"], 1 / 1.816)
+    assert np.isclose(pub.loc["fig4.os", "ci_low"], 1 / 4.462)
+    assert "inverted" in pub.loc["fig4.os", "note"]
+    assert np.isclose(pub.loc["fig3.os", "hr"], 0.048) and pub.loc["fig3.os", "note"] == ""
+    assert pub.loc["fig3.os", "significant"] is True or pub.loc["fig3.os", "significant"] == True
+    assert pub.loc["fig4.os", "significant"] == False
+    assert pub.loc["table5.os.hsct", "direction"] == 1
+
+
+def _fake_stats(stat, ps, dirs, family="figure"):
+    return pd.DataFrame({"stat": stat, "family": family, "p": ps, "hr": np.nan, "ci_low": np.nan,
+                         "ci_high": np.nan, "direction": dirs, "cohort": range(len(ps))})
+
+
+@pytest.mark.parametrize("ps,dirs,verdict", [
+    ([0.001] * 20, [1] * 20, ">=95%"),
+    ([0.001] * 10 + [0.3] * 10, [1] * 20, "some"),
+    ([0.001] * 20, [-1] * 20, "<5%"),      # significant, but the wrong way round
+    ([0.3] * 20, [1] * 20, "<5%"),
+])
+def test_summary_verdicts_significant_claim(ps, dirs, verdict):
+    s = ensemble_summary(_fake_stats("fig3.os", ps, dirs), toy_claims()).iloc[0]
+    assert verdict in s["verdict"]
+    assert np.isclose(s["p_median"], np.median(ps))
+    assert s["published_p"] == 0.0001 and s["published_p_cmp"] == "<"
+
+
+def test_summary_nonsignificant_claim_ignores_direction():
+    s = ensemble_summary(_fake_stats("fig4.os", [0.4] * 10, [-1] * 10), toy_claims()).iloc[0]
+    assert s["frac_holds"] == 1.0 and s["frac_same_direction"] == 0.0
+
+
+def test_figure(stats_):
+    summ = ensemble_summary(stats_, toy_claims())
+    fig = ensemble_figure(stats_, summ, "figure")
+    assert len(fig.axes[0].get_yticklabels()) == (summ["family"] == "figure").sum()
