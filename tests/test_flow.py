@@ -141,3 +141,17 @@ def test_figure_has_a_box_per_node():
     fig2 = flow_figure(counts)
     assert [t.get_position() for t in fig.axes[0].texts] == \
         [t.get_position() for t in fig2.axes[0].texts]
+
+
+def test_flow_vs_published_reads_claims():
+    from cart19.flow import FLOW_CLAIMS, flow_vs_published
+    counts = flow_counts(synthetic_cohort(9), synthetic_not_infused())
+    claims = pd.DataFrame({"id": list(FLOW_CLAIMS.values()), "n": range(len(FLOW_CLAIMS)),
+                           "printed": "x"})
+    out = flow_vs_published(counts, claims).set_index("node")
+    n = counts.set_index("node")["n"]
+    for i, node in enumerate(FLOW_CLAIMS):
+        assert out.loc[node, "published_n"] == i
+        assert out.loc[node, "difference"] == n[node] - i
+    missing = flow_vs_published(counts, claims.iloc[1:])
+    assert missing["published_n"].isna().sum() == 1

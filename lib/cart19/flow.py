@@ -138,3 +138,35 @@ def flow_figure(counts: pd.DataFrame) -> Figure:
             fontsize=7, color="#555555", va="bottom")
     fig.tight_layout()
     return fig
+
+
+#: flow node -> claim id whose ``n`` is the published count of that box
+FLOW_CLAIMS = {
+    "enrolled": "results.enrolled",
+    "infused": "results.infused",
+    "cr": "results.cr_day30",
+    "cri": "fig4.cri",
+    "mrd_neg": "results.mrd_neg_cr",
+    "mrd_pos": "results.mrd_pos_cr",
+    "hsct": "results.hsct.n",
+    "no_hsct": "results.no_hsct.n",
+    "hsct.relapse": "results.hsct.relapse",
+    "hsct.death": "results.hsct.deaths",
+    "no_hsct.relapse": "results.no_hsct.relapse",
+    "no_hsct.relapse_cd19neg": "results.no_hsct.relapse.cd19_neg",
+}
+
+
+def flow_vs_published(counts: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """Each flow box that the paper prints a count for: reproduced n, published n (claims.csv,
+    by the id in ``FLOW_CLAIMS``), their difference and the claim's printed text."""
+    c = claims.set_index("id")
+    cnt = counts.set_index("node")
+    rows = []
+    for node, cid in FLOW_CLAIMS.items():
+        pub = float(c.loc[cid, "n"]) if cid in c.index and pd.notna(c.loc[cid, "n"]) else np.nan
+        rows.append({"node": node, "label": cnt.loc[node, "label"], "claim_id": cid,
+                     "printed": c.loc[cid, "printed"] if cid in c.index else "(claim id missing)",
+                     "published_n": pub, "reproduced_n": int(cnt.loc[node, "n"]),
+                     "difference": int(cnt.loc[node, "n"]) - pub})
+    return pd.DataFrame(rows)
