@@ -183,9 +183,9 @@ def test_cox_score_test_equals_logrank_without_ties(df):
 
 
 @SETTINGS
-@given(st.integers(0, 2**32 - 1), st.integers(30, 80))
+@given(st.integers(0, 2**32 - 1), st.integers(30, 110))
 def test_cox_score_test_close_to_logrank_with_ties(seed, n):
-    """With occasional ties (times rounded to 0.1) Efron's score test stays close to the log-rank.
+    """With occasional ties (whole days, as in the paper) Efron's score stays close to the log-rank.
 
     (With massive ties - e.g. every event at one time - they legitimately differ a lot: Efron's
     approximation is not the hypergeometric variance; R gives the same numbers, see the reference
@@ -193,8 +193,8 @@ def test_cox_score_test_close_to_logrank_with_ties(seed, n):
     """
     rng = np.random.default_rng(seed)
     g = rng.integers(0, 2, n)
-    t = np.round(rng.exponential(np.where(g == 1, 1.0, 2.0)) * 10) / 10
-    c = np.round(rng.exponential(3.0, n) * 10) / 10
+    t = np.round(rng.exponential(np.where(g == 1, 150.0, 300.0)))
+    c = np.round(rng.uniform(30, 480, n))
     df = pd.DataFrame({"time": np.minimum(t, c), "event": (t <= c).astype(int), "grp": g})
     assume(_two_groups_with_events(df) and df["event"].sum() >= 5)
     _, U, info = sv.efron_loglik_score_info(df, "time", "event", ["grp"], [0.0])
@@ -211,8 +211,10 @@ def test_own_efron_likelihood_agrees_with_lifelines_at_the_mle():
     assert ll == pytest.approx(res.attrs["log_likelihood"], rel=1e-10)
     np.testing.assert_allclose(U, 0, atol=1e-5)
     np.testing.assert_allclose(np.sqrt(np.diag(np.linalg.inv(info))), res["se"], rtol=1e-6)
+    # lifelines at its default convergence settings: same estimates to ~1e-8 (cart19.cox iterates
+    # further, see its comment)
     cph = CoxPHFitter().fit(d[["t", "status", *cov]], "t", "status")
-    np.testing.assert_allclose(res["hr"], cph.hazard_ratios_[cov], rtol=1e-12)
+    np.testing.assert_allclose(res["hr"], cph.hazard_ratios_[cov], rtol=1e-6)
     np.testing.assert_allclose(res["ci_lower"], np.exp(res["coef"] - 1.959963985 * res["se"]),
                                rtol=1e-8)
 
