@@ -87,7 +87,9 @@ def consistency(facts: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
 def schedule_figure(facts: pd.DataFrame, periods: pd.DataFrame = PERIODS):
     """Figure 1 redrawn: (A) one patient's course in days from infusion, (B) enrolment periods."""
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    # a Figure outside pyplot: no global state, and notebooks show it only where they glue it
 
     vv = _fact(facts, "methods.vein_to_vein")
     ld = _fact(facts, "methods.ld.schedule")
@@ -97,8 +99,8 @@ def schedule_figure(facts: pd.DataFrame, periods: pd.DataFrame = PERIODS):
     first = int(_fact(facts, "methods.costim.initial")["n"])
     later = int(_fact(facts, "methods.costim.later_41bb")["n"])
 
-    fig, (ax, bx) = plt.subplots(2, 1, figsize=(9, 5.6), height_ratios=[3, 1.3],
-                                 layout="constrained")
+    fig = Figure(figsize=(9, 5.6), layout="constrained")
+    ax, bx = fig.subplots(2, 1, height_ratios=[3, 1.3])
     lanes = ["Leukapheresis", "Bridging chemotherapy", "Flu/Cy lymphodepletion", "CAR T infusion",
              "Response assessment", "Consolidative allo-HSCT"]
     y = {name: len(lanes) - 1 - i for i, name in enumerate(lanes)}
