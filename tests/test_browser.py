@@ -1,0 +1,549 @@
+"""The built book, read in a real browser (headless Debian Chromium driven by Playwright).
+
+Serves ``book/_build/html`` on 127.0.0.1 (ephemeral port) and, for every page listed in the book's
+TOC (``book/_toc.yml``) and sidebar, checks that it
+
+* loads (HTTP 200) without console errors or uncaught page errors;
+* has no broken image (every ``<img>`` finished loading with ``naturalWidth > 0``);
+* has no broken internal link (each same-site href names an existing file and, if it has a
+  fragment, an element with that id/name in the target page);
+* shows at least the figures and tables that its executed notebook (``book/<file>.ipynb``) says it
+  should (image outputs, HTML-table outputs, ``{glue}``/``{glue:figure}`` references to glued images
+  or tables, markdown images/tables), and each named figure (``:name:``) is on the page;
+* renders its math with the vendored MathJax (``book/_static/mathjax``) without MathJax errors;
+* requests nothing from any host other than localhost (every request is recorded; foreign ones are
+  aborted so a bad page fails fast and lists them).
+
+The search page is exercised by typing a chapter-title word into the theme's search box, and
+screenshots of the front page and of a Kaplan-Meier chapter go to ``tests/screenshots/``.
+
+Skips (with the reason) only when the book has not been built. If Chromium or Playwright is missing
+it skips on a developer machine but FAILS when ``CI=true`` (run ``.ci/install-browser.sh``).
+``CART19_BOOK_HTML=/path/to/_build/html`` points the test at another built book (its source is then
+taken to be two levels up, where ``_toc.yml`` and the notebooks live).
+
+Why own code rather than a link checker package: the checks run inside the same page loads that
+look for console errors and foreign requests, so the whole book is read once by one browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+HTML_DIR = Path(os.environ.get("CART19_BOOK_HTML", REPO / "book" / "_build" / "html")).resolve()
+SRC_DIR = HTML_DIR.parent.parent  # <book>/_build/html -> <book>
+SCREENSHOTS = REPO / "tests" / "screenshots"
+CHROMIUM = Path(os.environ.get("CART19_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+NAV_TIMEOUT_MS = 30_000
+
+if not (HTML_DIR / "index.html").is_file():
+    pytest.skip(
+        f"book not built: {HTML_DIR}/index.html missing (run `python -m cart19 build` first)",
+        allow_module_level=True,
+    )
+
+
+# --------------------------------------------------------------------------- what the book holds
+
+
+def _toc_files(src: Path) -> list[str]:
+    """Document names (no extension) listed in ``_toc.yml``, root first, in reading order."""
+    import yaml
+
+    toc_path = src / "_toc.yml"
+    if not toc_path.is_file():
+        return []
+    toc = yaml.safe_load(toc_path.read_text(encoding="utf-8"))
+    names: list[str] = []
+
+    def add(name: str) -> None:
+        name = re.sub(r"\.(md|ipynb|rst)$", "", name.strip().lstrip("./"))
+        if name not in names:
+            names.append(name)
+
+    def walk(node) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "file" in node:
+                add(str(node["file"]))
+            if "glob" in node:
+                for hit in sorted(src.glob(str(node["glob"]))):
+                    if hit.suffix in {".md", ".ipynb", ".rst"}:
+                        add(hit.relative_to(src).with_suffix("").as_posix())
+            for key in ("parts", "chapters", "sections", "subtrees", "entries"):
+                if key in node:
+                    walk(node[key])
+
+    if "root" in toc:
+        add(str(toc["root"]))
+    walk(toc)
+    return names
+
+
+def _redirect_target(html_dir: Path, page: str) -> str | None:
+    """Where a meta-refresh page (jupyter-book's index.html -> root) points, if it is one."""
+    text = (html_dir / page).read_text(encoding="utf-8", errors="replace")[:2000]
+    m = re.search(r'http-equiv="Refresh"\s+content="\d+;\s*url=([^"]+)"', text, re.I)
+    return urllib.parse.urljoin(page, m.group(1)) if m else None
+
+
+def _front_page() -> str:
+    """The page a reader lands on: the TOC root (index.html only redirects to it)."""
+    return _redirect_target(HTML_DIR, "index.html") or "index.html"
+
+
+def _sidebar_pages(html_dir: Path, page: str) -> list[str]:
+    """Pages linked from the sidebar navigation of ``page`` (as html paths)."""
+    text = (html_dir / page).read_text(encoding="utf-8")
+    nav = re.search(r'<nav class="[^"]*\bbd-docs-nav\b[^"]*".*?</nav>', text, re.S)
+    hrefs = re.findall(r'href="([^"#?]+\.html)[^"]*"', nav.group(0)) if nav else []
+    out: list[str] = []
+    for href in hrefs:
+        path = urllib.parse.unquote(urllib.parse.urljoin(page, href))
+        if "://" not in href and path not in out:
+            out.append(path)
+    return out
+
+
+def _book_pages() -> list[str]:
+    """Every html page (relative to HTML_DIR) listed in the TOC or the sidebar, TOC order first."""
+    front = _front_page()
+    pages = [front]
+    for name in _toc_files(SRC_DIR):
+        if name + ".html" not in pages:
+            pages.append(name + ".html")
+    for page in _sidebar_pages(HTML_DIR, front):
+        if page not in pages:
+            pages.append(page)
+    return pages
+
+
+PAGES = _book_pages()
+
+
+def _source_of(page: str) -> Path | None:
+    stem = page[: -len(".html")]
+    for ext in (".ipynb", ".md"):
+        candidate = SRC_DIR / (stem + ext)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+# Output MIME types in the order myst-nb's HTML renderer picks them (nb_mime_priority for "html").
+_MIME_PRIORITY = [
+    "application/vnd.jupyter.widget-view+json",
+    "application/javascript",
+    "text/html",
+    "image/svg+xml",
+    "image/png",
+    "image/jpeg",
+    "text/markdown",
+    "text/latex",
+    "text/plain",
+]
+_GLUE_PREFIX = "application/papermill.record/"
+_HIDDEN_OUTPUT_TAGS = {"remove-cell", "remove-output", "remove_cell", "remove_output"}
+_GLUE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{glue(?::figure|:any)?\}[ \t]+(\S+)", re.M)
+_GLUE_ROLE = re.compile(r"\{glue(?::any)?\}`([^`]+)`")
+_NAME_OPT = re.compile(r"^[ \t]*:name:[ \t]*(\S+)", re.M)
+_FIGURE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(figure|glue:figure)\}[^\n]*\n((?:[ \t]*:[^\n]*\n)*)", re.M)
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|<img\b|^[ \t]*(?:`{3,}|:{3,})\{(?:image|figure)\}", re.M | re.I)
+_PIPE_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.M)
+_TABLE_DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(?:list-table|csv-table)\}", re.M)
+
+
+def _rendered(data: dict) -> tuple[int, int]:
+    """(images, tables) that one output's mime bundle renders to in HTML."""
+    for mime in _MIME_PRIORITY:
+        if mime in data:
+            body = data[mime]
+            body = "".join(body) if isinstance(body, list) else str(body)
+            if mime.startswith("image/"):
+                return 1, 0
+            if mime == "text/html":
+                return len(re.findall(r"<img\b", body, re.I)), len(re.findall(r"<table\b", body, re.I))
+            return 0, 0
+    return 0, 0
+
+
+@dataclass
+class Expected:
+    images: int = 0
+    tables: int = 0
+    figure_ids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=None)
+def _glue_store() -> dict[str, tuple[int, int]]:
+    """Every glued key in the book's notebooks -> (images, tables) it renders to."""
+    store: dict[str, tuple[int, int]] = {}
+    for nb_path in sorted(SRC_DIR.rglob("*.ipynb")):
+        if "_build" in nb_path.parts or ".ipynb_checkpoints" in nb_path.parts:
+            continue
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        for cell in nb.get("cells", []):
+            for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+                meta = (out.get("metadata") or {}).get("scrapbook") or {}
+                if "name" in meta:
+                    prefix = meta.get("mime_prefix", _GLUE_PREFIX)
+                    data = {k[len(prefix):]: v for k, v in out.get("data", {}).items() if k.startswith(prefix)}
+                    store[meta["name"]] = _rendered(data)
+    return store
+
+
+def _expected(source: Path) -> Expected:
+    """What the page built from ``source`` must show, read from the source (executed notebook)."""
+    from docutils.nodes import make_id
+
+    exp = Expected()
+    if source.suffix == ".ipynb":
+        nb = json.loads(source.read_text(encoding="utf-8"))
+        cells = [(c.get("cell_type"), "".join(c.get("source", "")), c) for c in nb.get("cells", [])]
+    else:  # MyST markdown page: no outputs, only its markdown
+        cells = [("markdown", source.read_text(encoding="utf-8"), {})]
+    glue = _glue_store()
+    for kind, text, cell in cells:
+        tags = set((cell.get("metadata") or {}).get("tags", [])) if cell else set()
+        if kind == "code":
+            if tags & _HIDDEN_OUTPUT_TAGS:
+                continue
+            for out in cell.get("outputs", []):
+                if out.get("output_type") in {"display_data", "execute_result"}:
+                    imgs, tabs = _rendered(out.get("data", {}))
+                    exp.images += imgs
+                    exp.tables += tabs
+        elif kind == "markdown":
+            if tags & _HIDDEN_OUTPUT_TAGS:
+                continue
+            for key in _GLUE_BLOCK.findall(text) + _GLUE_ROLE.findall(text):
+                key = key.split("::")[-1]
+                if key not in glue:
+                    exp.notes.append(f"glue key {key!r} not found in any notebook output")
+                    continue
+                imgs, tabs = glue[key]
+                exp.images += imgs
+                exp.tables += tabs
+            exp.images += len(_MD_IMAGE.findall(text))
+            exp.tables += len(_PIPE_TABLE_RULE.findall(text)) + len(_TABLE_DIRECTIVE.findall(text))
+            for _kind, options in _FIGURE_BLOCK.findall(text):
+                for name in _NAME_OPT.findall(options):
+                    exp.figure_ids.append(make_id(name))
+    return exp
+
+
+# ------------------------------------------------------------------------------ server + browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - signature fixed by the base class
+        pass
+
+
+@pytest.fixture(scope="session")
+def book_url():
+    handler = functools.partial(_QuietHandler, directory=str(HTML_DIR))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="book-http", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _missing_browser(reason: str):
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: run .ci/install-browser.sh)", pytrace=False)
+    pytest.skip(reason)
+
+
+def _is_local(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme in {"data", "blob", "about", "javascript"}:
+        return True
+    return parts.hostname in LOCAL_HOSTS
+
+
+@dataclass
+class Visit:
+    """What happened while one page was open."""
+
+    requests: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    bad_responses: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def context(tmp_path_factory):
+    """One headless Chromium for the whole session, on a new empty profile (--user-data-dir)."""
+    if not CHROMIUM.is_file():
+        _missing_browser(f"{CHROMIUM} not found (Debian packages chromium + chromium-driver)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - playwright is in requirements.lock
+        _missing_browser(f"playwright not importable: {exc}")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        # Playwright passes the profile to Chromium as --user-data-dir.
+        ctx = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+            service_workers="block",
+        )
+        ctx.set_default_timeout(NAV_TIMEOUT_MS)
+        ctx.foreign_log = []  # every non-local request of the session
+
+        def route(route):
+            url = route.request.url
+            if _is_local(url):
+                route.continue_()
+            else:  # record and refuse: the book must not depend on any other host
+                ctx.foreign_log.append(url)
+                route.abort()
+
+        ctx.route("**/*", route)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+
+def _open(context, url: str):
+    """Open ``url`` in a new page; return (page, Visit) once it and its math have settled."""
+    visit = Visit()
+    page = context.new_page()
+    page.on("request", lambda req: visit.requests.append(req.url))
+    page.on("request", lambda req: None if _is_local(req.url) else visit.foreign.append(req.url))
+    page.on("console", lambda msg: visit.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: visit.page_errors.append(str(exc)))
+    page.on(
+        "response",
+        lambda resp: visit.bad_responses.append(f"{resp.status} {resp.url}") if resp.status >= 400 else None,
+    )
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200, f"{url}: HTTP {response and response.status}"
+    page.evaluate(
+        """async () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                await MathJax.startup.promise;
+            }
+            await document.fonts.ready;
+        }"""
+    )
+    return page, visit
+
+
+_IMAGES_JS = """async () => {
+    const imgs = [...document.images];
+    await Promise.all(imgs.map(img => {
+        if (img.loading === 'lazy') img.loading = 'eager';
+        return img.complete ? null : new Promise(r => { img.onload = img.onerror = r; setTimeout(r, 10000); });
+    }));
+    return imgs.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src'));
+}"""
+
+_CONTENT_JS = """() => {
+    const main = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+    return {
+        images: main.querySelectorAll('img').length,
+        tables: main.querySelectorAll('table').length,
+        math: main.querySelectorAll('.math').length,
+        mathjax: main.querySelectorAll('mjx-container').length,
+        mathErrors: [...main.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent),
+        ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+        hrefs: [...document.querySelectorAll('a[href]')].map(a => a.href),
+        title: document.title,
+    };
+}"""
+
+
+@functools.lru_cache(maxsize=None)
+def _anchors(path: Path) -> frozenset[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return frozenset(re.findall(r"""\s(?:id|name)\s*=\s*["']([^"']+)["']""", text))
+
+
+def _broken_links(page_url: str, base: str, hrefs: list[str], page_ids: set[str]) -> list[str]:
+    """Same-site hrefs whose file or fragment does not exist in the built book."""
+    broken = []
+    for href in sorted(set(hrefs)):
+        parts = urllib.parse.urlsplit(href)
+        if parts.scheme not in {"http", "https"} or not href.startswith(base):
+            continue  # other sites are links a reader may follow, not requests the book makes
+        rel = urllib.parse.unquote(parts.path[len(urllib.parse.urlsplit(base).path):])
+        target = (HTML_DIR / rel).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        if HTML_DIR not in target.parents and target != HTML_DIR:
+            broken.append(f"{href} (outside the book)")
+            continue
+        if not target.is_file():
+            broken.append(f"{href} (no such file)")
+            continue
+        frag = urllib.parse.unquote(parts.fragment)
+        if frag and target.suffix == ".html":
+            same_page = href.split("#")[0] == page_url.split("#")[0]
+            ids = page_ids if same_page else _anchors(target)
+            if frag not in ids and frag not in _anchors(target):
+                broken.append(f"{href} (no element with id {frag!r})")
+    return broken
+
+
+# ------------------------------------------------------------------------------------------ tests
+
+
+def test_toc_pages_are_in_sidebar_and_built():
+    toc = [name + ".html" for name in _toc_files(SRC_DIR)]
+    missing = [p for p in PAGES if not (HTML_DIR / p).is_file()]
+    assert not missing, f"pages listed in the TOC/sidebar but not built: {missing}"
+    sidebar = set(_sidebar_pages(HTML_DIR, PAGES[0]))
+    if toc:
+        assert toc[0] == PAGES[0], f"index.html leads to {PAGES[0]}, the TOC root is {toc[0]}"
+        not_in_nav = [p for p in toc[1:] if p not in sidebar]
+        assert not not_in_nav, f"TOC pages missing from the sidebar of {PAGES[0]}: {not_in_nav}"
+    assert len(PAGES) >= 2, f"the book lists only {PAGES}"
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page(page_path, context, book_url):
+    url = urllib.parse.urljoin(book_url, urllib.parse.quote(page_path))
+    page, visit = _open(context, url)
+    try:
+        broken_images = page.evaluate(_IMAGES_JS)
+        content = page.evaluate(_CONTENT_JS)
+    finally:
+        page.close()
+
+    problems: list[str] = []
+    if visit.foreign:
+        problems.append("requests to other hosts:\n    " + "\n    ".join(sorted(set(visit.foreign))))
+    if visit.page_errors:
+        problems.append("page errors:\n    " + "\n    ".join(visit.page_errors))
+    if visit.console_errors:
+        problems.append("console errors:\n    " + "\n    ".join(visit.console_errors))
+    if visit.bad_responses:
+        problems.append("failed responses:\n    " + "\n    ".join(visit.bad_responses))
+    if broken_images:
+        problems.append(f"broken images: {broken_images}")
+    broken = _broken_links(url, book_url, content["hrefs"], set(content["ids"]))
+    if broken:
+        problems.append("broken internal links:\n    " + "\n    ".join(broken))
+    if content["math"] and not content["mathjax"]:
+        problems.append(f"{content['math']} math elements but MathJax rendered none")
+    if content["mathErrors"]:
+        problems.append(f"MathJax errors: {content['mathErrors']}")
+
+    source = _source_of(page_path)
+    if source is not None:
+        exp = _expected(source)
+        problems += [f"{source.name}: {note}" for note in exp.notes]
+        if content["images"] < exp.images:
+            problems.append(
+                f"{content['images']} images on the page, {source.name} renders {exp.images}"
+            )
+        if content["tables"] < exp.tables:
+            problems.append(
+                f"{content['tables']} tables on the page, {source.name} renders {exp.tables}"
+            )
+        missing_figs = [fid for fid in exp.figure_ids if fid not in content["ids"]]
+        if missing_figs:
+            problems.append(f"named figures missing from the page: {missing_figs}")
+
+    assert not problems, f"{page_path} ({content['title']!r}):\n  " + "\n  ".join(problems)
+
+
+def _chapter_titles() -> dict[str, str]:
+    titles = {}
+    for page in PAGES:
+        text = (HTML_DIR / page).read_text(encoding="utf-8", errors="replace")
+        m = re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S)
+        titles[page] = re.sub(r"<[^>]+>|¶|#", "", m.group(1)).strip() if m else page
+    return titles
+
+
+def _km_page(titles: dict[str, str]) -> str:
+    for page, title in titles.items():
+        if re.search(r"long-term|survival", title, re.I):
+            return page
+    return PAGES[1] if len(PAGES) > 1 else PAGES[0]
+
+
+def test_search_finds_a_chapter(context, book_url):
+    titles = _chapter_titles()
+    chapter = _km_page(titles)
+    words = sorted(re.findall(r"[A-Za-z]{5,}", titles[chapter]), key=len, reverse=True)
+    assert words, f"no searchable word in the title of {chapter}: {titles[chapter]!r}"
+    word = words[0].lower()
+
+    page, visit = _open(context, urllib.parse.urljoin(book_url, urllib.parse.quote(PAGES[0])))
+    try:
+        # Type into the theme's search box (the dialog opened by the search button), as a reader would.
+        page.locator("button.search-button, .search-button-field").first.click()
+        box = page.locator("form.bd-search input[name='q']:visible").first
+        box.fill(word)
+        with page.expect_navigation(wait_until="load"):
+            box.press("Enter")
+        assert "search.html" in page.url and f"q={word}" in page.url, page.url
+        results = page.locator("#search-results ul.search li a")
+        results.first.wait_for(state="attached", timeout=NAV_TIMEOUT_MS)
+        hrefs = [urllib.parse.urlsplit(h).path.lstrip("/") for h in results.evaluate_all("as => as.map(a => a.href)")]
+    finally:
+        page.close()
+    assert chapter in hrefs, f"searching {word!r} did not list {chapter}; got {hrefs}"
+    assert not visit.foreign, f"search requested other hosts: {sorted(set(visit.foreign))}"
+    assert not visit.console_errors and not visit.page_errors, visit.console_errors + visit.page_errors
+
+
+def test_screenshots(context, book_url):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    chapter = _km_page(_chapter_titles())
+    shots = {"front_page.png": PAGES[0], "km_chapter.png": chapter}
+    for name, page_path in shots.items():
+        page, _visit = _open(context, urllib.parse.urljoin(book_url, urllib.parse.quote(page_path)))
+        try:
+            page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+        finally:
+            page.close()
+        assert (SCREENSHOTS / name).stat().st_size > 10_000, f"{name} ({page_path}) looks empty"
+
+
+def test_whole_session_requested_only_localhost(context, book_url):
+    """Runs last in this module: nothing the book did in this session went to another host."""
+    assert not context.foreign_log, "the book requested other hosts:\n  " + "\n  ".join(
+        sorted(set(context.foreign_log))
+    )
