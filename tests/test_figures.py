@@ -1,0 +1,149 @@
+"""Tests for cart19.figures (Kaplan-Meier figures of Figures 2-7)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from cart19 import figures as fg  # noqa: E402
+from cart19 import survival as sv  # noqa: E402
+from cart19.errors import InputError  # noqa: E402
+
+REF_DIR = Path(__file__).resolve().parent / "reference"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def leuk():
+    return pd.read_csv(REF_DIR / "leukemia.csv")
+
+
+def _gids(ax, prefix):
+    return [a for a in ax.get_children() if (a.get_gid() or "").startswith(prefix)]
+
+
+def _axes(fig):
+    curve = [ax for ax in fig.axes if ax.get_gid() != "km-at-risk"]
+    risk = [ax for ax in fig.axes if ax.get_gid() == "km-at-risk"]
+    return curve, risk
+
+
+def test_km_figure_two_groups_lines_censor_ticks_and_at_risk(leuk):
+    times = [0, 10, 20, 30]
+    fig = fg.km_figure(leuk, "t", "status", "Rx", labels={0: "6-MP", 1: "Placebo"},
+                       times_at_risk=times, title="Remission", xlabel="Weeks", ref=0)
+    (ax,), (ax_risk,) = _axes(fig)
+    curves = _gids(ax, "km-curve-")
+    assert len(curves) == 2
+    # censored subjects only in the 6-MP arm (Rx = 0): one censor-tick line for it
+    censors = _gids(ax, "km-censor-")
+    assert [c.get_gid() for c in censors] == ["km-censor-0"]
+    assert len(censors[0].get_xdata()) == int((leuk.query("Rx == 0")["status"] == 0).sum())
+    # % survival on y: curves start at 100
+    for c in curves:
+        assert c.get_ydata()[0] == pytest.approx(100.0)
+        assert np.all(np.diff(c.get_ydata()) <= 1e-9)
+    # at-risk table: one row per group, numbers = number_at_risk, under the x ticks
+    assert [t.get_text() for t in ax_risk.get_yticklabels()] == ["6-MP", "Placebo"]
+    nar = sv.number_at_risk(leuk, "t", "status", "Rx", times)
+    shown = sorted((txt.get_position(), txt.get_text()) for txt in ax_risk.texts)
+    expected = sorted(((float(t), float(i)), str(int(nar.loc[g, float(t)])))
+                      for i, g in enumerate([0, 1]) for t in times)
+    assert shown == expected
+    assert list(ax.get_xticks()) == times and ax_risk.get_xlim() == ax.get_xlim()
+    # journal style: no top/right spines, title present
+    assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+    assert ax.get_title(loc="left") == "Remission"
+
+
+def test_annotation_comes_from_survival_functions(leuk):
+    fig = fg.km_figure(leuk, "t", "status", "Rx", labels=["6-MP", "Placebo"], ref=0,
+                       hr_method="mantel_haenszel")
+    (ax,), _ = _axes(fig)
+    (stats_text,) = _gids(ax, "km-stats")
+    hr = sv.logrank_hr(leuk, "t", "status", "Rx", ref=0).loc["mantel_haenszel"]
+    text = stats_text.get_text()
+    assert "P < 0.0001" in text  # survdiff chi2 = 16.8 on 1 df
+    assert f"{hr['hr']:.3g}" in text and f"{hr['ci_lower']:.3g}" in text
+    assert "Placebo vs 6-MP" in text and "Mantel-Haenszel" in text
+
+
+def test_single_curve_and_many_groups():
+    lar = pd.read_csv(REF_DIR / "larynx.csv")
+    fig = fg.km_figure(lar, "time", "death", None, xlabel="Years", show_ci=True)
+    (ax,), (ax_risk,) = _axes(fig)
+    assert len(_gids(ax, "km-curve-")) == 1 and len(_gids(ax, "km-ci-")) == 1
+    assert not _gids(ax, "km-stats")  # nothing to compare
+    assert len(ax_risk.get_yticklabels()) == 1
+    fig4 = fg.km_figure(lar, "time", "death", "stage", labels=["I", "II", "III", "IV"])
+    (ax4,), (risk4,) = _axes(fig4)
+    assert len(_gids(ax4, "km-curve-")) == 4 and len(risk4.get_yticklabels()) == 4
+    assert "(3 df)" in _gids(ax4, "km-stats")[0].get_text()
+
+
+def test_km_panel_side_by_side(leuk):
+    cr_only = leuk[leuk["sex"] == 1]  # a different data frame for panel B, as LFS is CR-only
+    fig = fg.km_panel(leuk, [dict(duration="t", event="status", title="OS"),
+                             dict(duration="t", event="status", title="LFS", df=cr_only)],
+                      group="Rx", labels=["6-MP", "Placebo"], times_at_risk=[0, 10, 20])
+    curve_axes, risk_axes = _axes(fig)
+    assert len(curve_axes) == 2 and len(risk_axes) == 2
+    assert [ax.get_title(loc="left") for ax in curve_axes] == ["A   OS", "B   LFS"]
+    for ax, ax_risk in zip(curve_axes, risk_axes):
+        assert len(_gids(ax, "km-curve-")) == 2
+        assert len(ax_risk.get_yticklabels()) == 2
+    # panel B really used its own data
+    b_counts = sorted(int(t.get_text()) for t in risk_axes[1].texts)
+    assert max(b_counts) == cr_only["Rx"].value_counts().max()
+
+
+@pytest.mark.parametrize("kwargs,column", [
+    (dict(duration="os_days", event="status", group="Rx"), "os_days"),
+    (dict(duration="t", event="died", group="Rx"), "died"),
+    (dict(duration="t", event="status", group="hsct"), "hsct"),
+])
+def test_missing_column_raises_clear_error(leuk, kwargs, column):
+    leuk.attrs["source"] = "tests/reference/leukemia.csv"
+    with pytest.raises(InputError) as exc:
+        fg.km_figure(leuk, **kwargs)
+    msg = str(exc.value)
+    assert repr(column) in msg and "missing" in msg and "leukemia.csv" in msg
+    with pytest.raises(InputError, match=column):
+        fg.km_panel(leuk, [dict(duration=kwargs["duration"], event=kwargs["event"])],
+                    group=kwargs["group"])
+
+
+def test_bad_arguments(leuk):
+    with pytest.raises(ValueError, match="labels"):
+        fg.km_figure(leuk, "t", "status", "Rx", labels=["only one"])
+    with pytest.raises(ValueError, match="hr_method"):
+        fg.km_figure(leuk, "t", "status", "Rx", hr_method="cox")
+    with pytest.raises(ValueError, match="lacks"):
+        fg.km_panel(leuk, [dict(duration="t")], group="Rx")
+
+
+@pytest.mark.parametrize("suffix", ["png", "svg", "pdf"])
+def test_figures_are_byte_identical_when_rebuilt(leuk, tmp_path, suffix):
+    paths = []
+    for k in range(2):
+        fig = fg.km_panel(leuk, [dict(duration="t", event="status", title="OS"),
+                                 dict(duration="t", event="status", title="LFS")],
+                          group="Rx", labels=["6-MP", "Placebo"])
+        paths.append(fg.save_figure(fig, tmp_path / f"f{k}.{suffix}"))
+        plt.close(fig)
+    a, b = (p.read_bytes() for p in paths)
+    assert len(a) > 1000 and a == b
+    if suffix == "svg":
+        assert b"<dc:date>" not in a
