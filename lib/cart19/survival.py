@@ -495,7 +495,8 @@ def forward_selection(df: pd.DataFrame, duration: str, event: str, candidates: S
                       max_steps: int = 100) -> ForwardSelection:
     """Forward stepwise selection of Cox covariates, as SPSS's "Forward: LR" method (Table 5).
 
-    The paper says only "forward selection ... P < .05". SPSS 16's Cox "Forward: LR" does:
+    The paper says only "forward selection ... P < .05". SPSS's COXREG ``METHOD=FSTEP(LR)``
+    (documented in IBM's COXREG syntax reference; defaults ``PIN(0.05) POUT(0.10)``) does:
 
     1. **Entry**: for every candidate not in the model, the score test of adding it (score at the
        current estimates with the new coefficient at 0, 1 df). The candidate with the smallest P
