@@ -13,32 +13,40 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cart19.claims import load_claims
 from cart19.continuous import (COLUMNS, OUT, CohortColumnError, assign_continuous,
                                continuous_fit)
 
-# ---------------------------------------------------------------------------
-# Published targets used by the tests only (Table 1, Table 3, Results text).
-# Table 3 rows keyed by the label AS PRINTED: (n, N, mean, dispersion).
-# ---------------------------------------------------------------------------
-T3 = {
-    "age.2_14": (66, 71, 27.12, 2.723), "age.15_61": (36, 39, 31.34, 3.765),
-    "sex.female": (36, 42, 26.46, 3.177), "sex.male": (66, 68, 29.95, 2.986),
-    "bcr_abl.pos": (14, 14, 19.44, 4.386), "bcr_abl.neg": (88, 96, 29.95, 2.421),
-    "tp53.pos": (91, 98, 27.42, 2.321), "tp53.neg": (11, 12, 38.42, 6.641),
-    "emd.without": (82, 87, 31.55, 2.591), "emd.with": (20, 23, 17.66, 3.008),
-    "blasts20.le20": (65, 66, 24.59, 2.711), "blasts20.gt20": (37, 44, 34.65, 3.570),
-    "blasts5.lt5": (42, 42, 19.62, 2.812), "blasts5.ge5": (60, 68, 34.17, 2.933),
-    "costim.cd28": (17, 21, 17.42, 3.017), "costim.41bb": (85, 89, 31.26, 2.557),
-    "prior_hsct.none": (15, 16, 23.75, 3.723), "prior_hsct.post": (87, 94, 29.44, 2.498),
-    "dose.lt3": (48, 50, 34.42, 3.61), "dose.ge3": (54, 60, 23.96, 2.60),
-}
+# Targets come from the published record (data/published/claims.csv).
+CLAIMS = load_claims()
+# Table 3 factor -> its two printed levels (claim ids table3.carpeak.<factor>.<level>)
+T3_FACTORS = {"age": ("2_14", "15_61"), "sex": ("female", "male"), "bcr_abl": ("pos", "neg"),
+              "tp53": ("pos", "neg"), "emd": ("without", "with"), "blasts20": ("le20", "gt20"),
+              "blasts5": ("lt5", "ge5"), "costim": ("cd28", "41bb"),
+              "prior_hsct": ("none", "post"), "dose": ("lt3", "ge3")}
+# medians/ranges: claim id -> (column, subset, scale from the claim's unit to the column's)
 MEDIAN_RANGE = {
-    "table1.age": (12, 2, 61), "table1.bm_blasts": (8.75, 0, 96),
-    "results.dose": (3, 0.2, 10), "results.carpeak": (23.9, 0.1, 90.6),
-    "results.transduction": (51.4, 8.7, 90.2), "results.emd.pb_blasts": (6.5, 0, 30),
-    "results.no_emd.pb_blasts": (0, 0, 65), "results.cns.csf_blasts": (414, 20, 8415),
+    "table1.age": ("age_years", None, 1), "table1.bm_blasts": ("bm_blasts_pct", None, 1),
+    "results.dose.median": ("dose_per_kg", None, 1e-5),   # claim in cells/kg, column in 1e5/kg
+    "results.car_peak": ("car_peak_pct", None, 1),
+    "results.transduction": ("transduction_pct", None, 1),
+    "results.emd.pb_blasts": ("pb_blasts_pct", "emd", 1),
+    "results.no_emd.pb_blasts": ("pb_blasts_pct", "no_emd", 1),
+    "results.cns.csf_blasts": ("csf_blasts_per_ml", "cns", 1),
 }
-COUNTS = {"results.dose.below_target": 5, "results.cns.no_bm_blasts": 1}
+COUNTS = ("results.dose.below_target.n", "results.cns.no_bm_blasts")
+
+
+def claim(cid: str, claims: pd.DataFrame = CLAIMS) -> pd.Series:
+    hit = claims[claims["id"] == cid]
+    assert len(hit) == 1, cid
+    return hit.iloc[0]
+
+
+def published_mr(cid, claims=CLAIMS):
+    r, scale = claim(cid, claims), MEDIAN_RANGE[cid][2]
+    return tuple(round(float(r[c]) * scale, 10) for c in ("median", "min", "max"))
+
 
 # Tolerances for Table 3's CAR-peak column.  Means: the 20 printed means are
 # not mutually consistent (each factor's two rows imply a cohort total; dose
@@ -50,18 +58,9 @@ MEAN_TOL = 0.15
 SE_REL_TOL = 0.03
 
 
-def make_claims(overrides: dict | None = None) -> pd.DataFrame:
-    rows = []
-    for key, (n, N, mean, disp) in T3.items():
-        rows.append({"id": f"table3.cr.{key}", "n": n, "N": N})
-        rows.append({"id": f"table3.carpeak.{key}", "mean": mean, "dispersion": disp,
-                     "dispersion_label": "SD"})
-    for cid, (md, lo, hi) in MEDIAN_RANGE.items():
-        rows.append({"id": cid, "median": md, "min": lo, "max": hi})
-    for cid, n in COUNTS.items():
-        rows.append({"id": cid, "n": n})
-    df = pd.DataFrame(rows)
-    for cid, values in (overrides or {}).items():
+def with_overrides(overrides: dict) -> pd.DataFrame:
+    df = CLAIMS.copy()
+    for cid, values in overrides.items():
         for col, v in values.items():
             df.loc[df["id"] == cid, col] = v
     return df
@@ -113,7 +112,6 @@ def synthetic_cohort(seed: int = 0) -> pd.DataFrame:
         "conditioning": cond})
 
 
-CLAIMS = make_claims()
 _CACHE: dict = {}
 
 
@@ -136,17 +134,11 @@ def check_hard_constraints(out: pd.DataFrame):
     # medians and ranges exact (to floating-point rounding of the mean of two middle values)
     emd = out["emd"] == 1
     cns = out["cns_leukemia"] == 1
-    pairs = {
-        "table1.age": out["age_years"], "table1.bm_blasts": out["bm_blasts_pct"],
-        "results.dose": out["dose_per_kg"], "results.carpeak": out["car_peak_pct"],
-        "results.transduction": out["transduction_pct"],
-        "results.emd.pb_blasts": out.loc[emd, "pb_blasts_pct"],
-        "results.no_emd.pb_blasts": out.loc[~emd, "pb_blasts_pct"],
-        "results.cns.csf_blasts": out.loc[cns, "csf_blasts_per_ml"],
-    }
-    for cid, values in pairs.items():
-        np.testing.assert_allclose(median_range(values), MEDIAN_RANGE[cid], atol=1e-9,
-                                   err_msg=cid)
+    subsets = {None: np.ones(len(out), bool), "emd": emd.to_numpy(), "no_emd": ~emd.to_numpy(),
+               "cns": cns.to_numpy()}
+    for cid, (col, subset, _) in MEDIAN_RANGE.items():
+        np.testing.assert_allclose(median_range(out.loc[subsets[subset], col]),
+                                   published_mr(cid), atol=1e-9, err_msg=cid)
     # age: whole years, agrees with the age group and the conditioning rule
     age = out["age_years"]
     assert (age == np.round(age)).all()
@@ -162,19 +154,21 @@ def check_hard_constraints(out: pd.DataFrame):
     assert (bm[cat == "<5"] < 5).all() and bm[cat == "5-20"].between(5, 20).all()
     assert (bm[cat == ">20"] > 20).all()
     assert [(cat == c).sum() for c in ("<5", "5-20", ">20")] == [42, 24, 44]
-    assert ((bm == 0) & cns).sum() == 1
+    assert ((bm == 0) & cns).sum() == claim("results.cns.no_bm_blasts")["n"] == 1
     # dose: groups hold; exactly 5 below 1e5/kg, all responders
     dose = out["dose_per_kg"]
     assert (dose[out["dose_group"] == "<3"] < 3).all()
     assert (dose[out["dose_group"] == ">=3"] >= 3).all()
     assert (dose < 3).sum() == 50 and (dose >= 3).sum() == 60
     low = dose < 1
-    assert low.sum() == 5 and out.loc[low, "response"].isin(["CR", "CRi"]).all()
+    assert low.sum() == claim("results.dose.below_target.n")["n"] == 5
+    assert out.loc[low, "response"].isin(["CR", "CRi"]).all()
     # CSF only for CNS patients; PB blasts within their published ranges
     assert out.loc[cns, "csf_blasts_per_ml"].notna().all()
     assert out.loc[~cns, "csf_blasts_per_ml"].isna().all()
-    assert out["transduction_pct"].between(8.7, 90.2).all()
-    assert out["car_peak_pct"].between(0.1, 90.6).all()
+    for cid in ("results.transduction", "results.car_peak"):
+        _, lo, hi = published_mr(cid)
+        assert out[MEDIAN_RANGE[cid][0]].between(lo, hi).all()
 
 
 def check_table3(out: pd.DataFrame, claims=CLAIMS):
@@ -213,9 +207,9 @@ def test_table3_car_peak_means_and_ses(cohort_seed, seed):
 def test_printed_means_are_mutually_inconsistent():
     """Why MEAN_TOL is not ~0: the row pairs imply different cohort totals."""
     totals = {}
-    for f in {k.split(".")[0] for k in T3}:
-        rows = [v for k, v in T3.items() if k.split(".")[0] == f]
-        totals[f] = sum(N * mean for _, N, mean, _ in rows)
+    for f, levels in T3_FACTORS.items():
+        totals[f] = sum(claim(f"table3.cr.{f}.{lv}")["N"] * claim(f"table3.carpeak.{f}.{lv}")["mean"]
+                        for lv in levels)
     spread = max(totals.values()) - min(totals.values())
     assert spread > 10            # ~11 between dose and the others
     # best compromise moves the dose means by roughly spread / (2 * 55) each
@@ -228,14 +222,14 @@ def test_tp53_and_transplant_rows_follow_group_size():
     row = fit[(fit["id"] == "table3.carpeak.tp53.neg") & (fit["stat"] == "mean")].iloc[0]
     assert "n=12" in row["group"] and "swapped" in row["note"]
     peak_tp53 = out.loc[out["tp53"] == 1, "car_peak_pct"].mean()
-    assert abs(peak_tp53 - 38.42) <= MEAN_TOL
+    assert abs(peak_tp53 - claim("table3.carpeak.tp53.neg")["mean"]) <= MEAN_TOL
     peak_post = out.loc[out["prior_hsct"] == 1, "car_peak_pct"].mean()
-    assert abs(peak_post - 23.75) <= MEAN_TOL
+    assert abs(peak_post - claim("table3.carpeak.prior_hsct.none")["mean"]) <= MEAN_TOL
 
 
 def test_targets_come_from_claims_not_code():
-    claims = make_claims({"table1.age": {"median": 11}, "results.transduction": {"median": 40.0},
-                          "results.dose.below_target": {"n": 3}})
+    claims = with_overrides({"table1.age": {"median": 11}, "results.transduction": {"median": 40.0},
+                             "results.dose.below_target.n": {"n": 3}})
     out = assign_continuous(synthetic_cohort(0), 0, claims=claims)
     assert np.median(out["age_years"]) == 11
     assert np.isclose(np.median(out["transduction_pct"]), 40.0)
@@ -262,6 +256,7 @@ def test_fit_table_shape_and_arithmetic():
     assert (fit["basis"] == "fitted").all()
     np.testing.assert_allclose(fit["difference"], fit["reconstructed"] - fit["published"])
     assert set(MEDIAN_RANGE) | set(COUNTS) <= set(fit["id"])
+    assert {"results.carpeak.emd.with", "results.carpeak.costim.cd28"} <= set(fit["id"])
 
 
 @pytest.mark.parametrize("key", ["age_group", "blasts_cat", "dose_group", "costim", "response",
@@ -292,7 +287,7 @@ def test_incompatible_categories_are_refused():
 
 
 def test_missing_claim_is_reported():
-    claims = CLAIMS[CLAIMS["id"] != "results.carpeak"]
+    claims = CLAIMS[CLAIMS["id"] != "results.car_peak"]
     with pytest.raises(ValueError, match="car_peak"):
         assign_continuous(synthetic_cohort(0), 0, claims=claims)
 
@@ -303,3 +298,64 @@ def test_property_constraints_hold_for_any_seed(seed, cohort_seed):
     out = assign_continuous(synthetic_cohort(cohort_seed), seed, claims=CLAIMS)
     check_hard_constraints(out)
     check_table3(out)
+
+
+def attribute_cohort(seed: int = 0) -> pd.DataFrame:
+    """The synthetic cohort in the stage-1 schema (0/1 attributes of
+    cart19.reconstruct_milp), with age_le5 and dose_lt1 decided upstream."""
+    c = synthetic_cohort(seed)
+    rng = np.random.default_rng(seed + 1000)
+    child = (c["age_group"] == "2-14").to_numpy()
+    bu = (c["conditioning"] == "Bu").to_numpy()
+    tbi = (c["conditioning"] == "TBI").to_numpy()
+    free = np.flatnonzero(child & ~bu & ~tbi)
+    age_le5 = bu.copy()
+    age_le5[rng.choice(free, 4, replace=False)] = True
+    resp = (c["response"] != "NR").to_numpy()
+    dose_lt1 = np.zeros(len(c), bool)
+    dose_lt1[rng.choice(np.flatnonzero(resp & (c["dose_group"] == "<3").to_numpy()), 5,
+                        replace=False)] = True
+    f = lambda x: np.asarray(x).astype(int)
+    return pd.DataFrame({
+        "patient_id": c["patient_id"], "male": f(c["sex"] == "M"), "child": f(child),
+        "age_le5": f(age_le5), "bl_lt5": f(c["blasts_cat"] == "<5"),
+        "bl_5_20": f(c["blasts_cat"] == "5-20"), "bl_gt20": f(c["blasts_cat"] == ">20"),
+        "emd": c["emd"], "cns": c["cns_leukemia"], "cns2": f(c["cns_status"] == "CNS-2"),
+        "cns3": f(c["cns_status"] == "CNS-3"), "tp53": c["tp53"], "bcr_abl": c["bcr_abl"],
+        "cd28": f(c["costim"] == "CD28"), "prior_hsct": c["prior_hsct"],
+        "dose_ge3": f(c["dose_group"] == ">=3"), "dose_lt1": f(dose_lt1), "cr": f(resp),
+        "cri": f(c["response"] == "CRi"), "hsct": c["hsct_after"], "cond_bu": f(bu)})
+
+
+def test_stage1_attribute_schema_is_read_and_respected():
+    a = attribute_cohort(4)
+    out = assign_continuous(a, 5, claims=CLAIMS)
+    assert list(out.columns) == list(a.columns) + list(OUT)
+    age = out["age_years"]
+    np.testing.assert_array_equal((age <= 5).to_numpy(), a["age_le5"].to_numpy() == 1)
+    assert age[a["child"] == 1].between(2, 14).all() and age[a["child"] == 0].ge(15).all()
+    np.testing.assert_array_equal((out["dose_per_kg"] < 1).to_numpy(), a["dose_lt1"] == 1)
+    assert ((out["dose_per_kg"] >= 3) == (a["dose_ge3"] == 1)).all()
+    bm = out["bm_blasts_pct"]
+    assert (bm[a["bl_lt5"] == 1] < 5).all() and (bm[a["bl_gt20"] == 1] > 20).all()
+    assert ((bm == 0) & (a["cns"] == 1)).sum() == 1
+    for cid, (col, subset, _) in MEDIAN_RANGE.items():
+        mask = {None: a["emd"] >= 0, "emd": a["emd"] == 1, "no_emd": a["emd"] == 0,
+                "cns": a["cns"] == 1}[subset]
+        np.testing.assert_allclose(median_range(out.loc[mask, col]), published_mr(cid),
+                                   atol=1e-9, err_msg=cid)
+    fit = continuous_fit(out, CLAIMS)
+    t3 = fit[fit["id"].str.startswith("table3.carpeak") & (fit["stat"] == "mean")]
+    assert t3["difference"].abs().max() <= MEAN_TOL
+
+
+def test_stage1_decisions_that_contradict_are_refused():
+    a = attribute_cohort(4)
+    bu_row = a.index[a["cond_bu"] == 1][0]
+    a.loc[bu_row, "age_le5"] = 0                       # busulfan but older than 5
+    with pytest.raises(ValueError, match="age_le5"):
+        assign_continuous(a, 0, claims=CLAIMS)
+    a = attribute_cohort(4)
+    a.loc[a.index[(a["dose_lt1"] == 0) & (a["dose_ge3"] == 1)][0], "dose_lt1"] = 1
+    with pytest.raises(ValueError, match="dose_lt1"):
+        assign_continuous(a, 0, claims=CLAIMS)

@@ -56,8 +56,19 @@ COLUMNS = {
     "response": "response",          # day-30 response (CR / CRi / NR) or 0/1
     "hsct_after": "hsct_after",      # 0/1 bridged to allo-HSCT
     "conditioning": "conditioning",  # "TBI" / "Bu" / empty
+    "age_le5": "age_le5",            # optional 0/1: aged <= 5 (stage-1 attribute)
+    "dose_lt1": "dose_lt1",          # optional 0/1: dose < 1e5/kg (stage-1 attribute)
 }
-OPTIONAL = {"cns_status"}
+OPTIONAL = {"cns_status", "age_le5", "dose_lt1"}
+
+# Fallback: when a readable column above is absent, derive it from the 0/1
+# attributes of the stage-1 integer program (cart19.reconstruct_milp.ATTRS).
+ATTR_FALLBACK = {
+    "age_group": ("child",), "sex": ("male",), "blasts_cat": ("bl_lt5", "bl_gt20"),
+    "cns_leukemia": ("cns",), "cns_status": ("cns2", "cns3"), "costim": ("cd28",),
+    "dose_group": ("dose_ge3",), "response": ("cr",), "hsct_after": ("hsct",),
+    "conditioning": ("hsct", "cond_bu"),
+}
 
 # Output columns added by assign_continuous.
 OUT = ("age_years", "bm_blasts_pct", "dose_per_kg", "car_peak_pct",
@@ -70,20 +81,21 @@ OUT = ("age_years", "bm_blasts_pct", "dose_per_kg", "car_peak_pct",
 TARGET_IDS = {
     "age": ["table1.age"],
     "bm_blasts": ["table1.bm_blasts"],
-    "dose": ["results.dose", "results.dose.median", "results.cart_dose"],
-    "dose_below_target": ["results.dose.below_target", "results.dose.lt1",
-                          "results.dose.below_1e5"],
-    "car_peak": ["results.carpeak", "results.car_peak", "results.carpeak.median"],
-    "transduction": ["results.transduction", "results.transduction_efficiency",
-                     "results.transfection", "results.transfection_efficiency"],
-    "pb_blasts_emd": ["results.emd.pb_blasts", "results.pb_blasts.emd",
-                      "results.emd.pb_blasts.with"],
-    "pb_blasts_no_emd": ["results.no_emd.pb_blasts", "results.pb_blasts.no_emd",
-                         "results.emd.pb_blasts.without", "results.pb_blasts.without_emd"],
+    "dose": ["results.dose.median", "results.dose"],
+    "dose_below_target": ["results.dose.below_target.n", "results.dose.below_target"],
+    "dose_threshold": ["results.dose.below_target.threshold"],     # value, cells/kg
+    "dose_low_group": ["results.dose.low_target"],                  # min/max, cells/kg
+    "car_peak": ["results.car_peak", "results.carpeak"],
+    "transduction": ["results.transduction", "results.transduction_efficiency"],
+    "pb_blasts_emd": ["results.emd.pb_blasts", "results.pb_blasts.emd"],
+    "pb_blasts_no_emd": ["results.no_emd.pb_blasts", "results.pb_blasts.no_emd"],
     "csf_blasts": ["results.cns.csf_blasts", "results.csf_blasts"],
-    "cns_no_bm_blasts": ["results.cns.no_bm_blasts", "results.cns.without_bm_blasts",
-                         "results.cns.bm_blasts0"],
+    "cns_no_bm_blasts": ["results.cns.no_bm_blasts"],
 }
+# Our dose column is in units of 1e5 CAR T cells/kg (the paper's unit); claims
+# whose unit is plain cells per kg are divided by this.
+DOSE_UNIT = 1e5
+_PER_KG_UNITS = {"car t cells per kg", "cells per kg", "cells/kg", "car t cells/kg"}
 
 # Table 3 factors: factor -> (level_a, level_b, function(cohort codes) -> bool mask of level_a).
 # Level names are those of the claim ids table3.<outcome>.<factor>.<level>.
@@ -108,8 +120,11 @@ BU_MAX_AGE = 5             # Methods: busulfan-based regimen for age 5 y or youn
 BLAST_LT5_HI = 4.9         # "<5" on a 0.1 grid
 BLAST_MID = (5.0, 20.0)    # "5 to <=20"
 BLAST_GT20_LO = 20.1       # ">20" on a 0.1 grid
-DOSE_TARGET_LO = 1.0       # Methods: targeted dose >= 1 x 1e5/kg
-DOSE_SPLIT = 3.0           # dose groups "<3" / ">=3"
+# Dose thresholds (x 1e5/kg) are read from claims when present (Methods/Results:
+# targeted dose >= 1; dose groups "<3" / ">=3"); these defaults are the same
+# definitions for a claims file without them.
+DOSE_TARGET_LO = 1.0
+DOSE_SPLIT = 3.0
 
 _SOURCE = "<cohort frame>"
 
@@ -158,28 +173,65 @@ _SPELLINGS = {
 _BINARY = ("emd", "cns_leukemia", "tp53", "bcr_abl", "prior_hsct", "hsct_after")
 
 
+def _flag_values(cohort: pd.DataFrame, col: str) -> np.ndarray:
+    out = []
+    for row, value in enumerate(cohort[col].tolist(), start=1):
+        s = _norm(value)
+        if s in _TRUE:
+            out.append(1)
+        elif s in _FALSE:
+            out.append(0)
+        else:
+            raise CohortColumnError(_SOURCE, "expected 0/1", column=col, row=row, value=value)
+    return np.array(out, dtype=int)
+
+
+def _from_attrs(cohort: pd.DataFrame, key: str) -> np.ndarray:
+    """Readable category `key` derived from stage-1 0/1 attributes."""
+    f = {c: _flag_values(cohort, c) for c in ATTR_FALLBACK[key]}
+    if key == "age_group":
+        return np.where(f["child"] == 1, "child", "adult").astype(object)
+    if key == "sex":
+        return np.where(f["male"] == 1, "male", "female").astype(object)
+    if key == "blasts_cat":
+        return np.where(f["bl_lt5"] == 1, "lt5",
+                        np.where(f["bl_gt20"] == 1, "gt20", "5_20")).astype(object)
+    if key == "cns_status":
+        return np.where(f["cns3"] == 1, "cns3", np.where(f["cns2"] == 1, "cns2", "")).astype(object)
+    if key == "costim":
+        return np.where(f["cd28"] == 1, "cd28", "41bb").astype(object)
+    if key == "dose_group":
+        return np.where(f["dose_ge3"] == 1, "ge3", "lt3").astype(object)
+    if key == "conditioning":
+        return np.where(f["hsct"] == 0, "none",
+                        np.where(f["cond_bu"] == 1, "bu", "tbi")).astype(object)
+    return next(iter(f.values()))          # cns_leukemia, response, hsct_after: 0/1 as is
+
+
 def _read_codes(cohort: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Normalised category codes per logical column; errors name column and row."""
+    """Normalised category codes per logical column; errors name column and row.
+
+    Reads the readable columns of COLUMNS; where one is absent but the stage-1
+    0/1 attributes it derives from (ATTR_FALLBACK) are present, uses those."""
     codes: dict[str, np.ndarray] = {}
     for key, col in COLUMNS.items():
         if col not in cohort.columns:
+            alt = ATTR_FALLBACK.get(key, ())
+            if alt and all(a in cohort.columns for a in alt):
+                codes[key] = _from_attrs(cohort, key)
+                continue
             if key in OPTIONAL:
                 continue
-            raise CohortColumnError(_SOURCE, f"needed categorical column {col!r} is missing "
-                                    f"(continuous.COLUMNS[{key!r}])", column=col)
-        raw = cohort[col].tolist()
+            also = f" (or stage-1 attribute(s) {list(alt)})" if alt else ""
+            raise CohortColumnError(_SOURCE, f"needed categorical column {col!r}{also} is "
+                                    f"missing (continuous.COLUMNS[{key!r}])", column=col)
+        if key in _BINARY or key in ("age_le5", "dose_lt1"):
+            codes[key] = _flag_values(cohort, col)
+            continue
         out = []
-        for row, value in enumerate(raw, start=1):
+        for row, value in enumerate(cohort[col].tolist(), start=1):
             s = _norm(value)
-            if key in _BINARY:
-                if s in _TRUE:
-                    out.append(1)
-                elif s in _FALSE:
-                    out.append(0)
-                else:
-                    raise CohortColumnError(_SOURCE, "expected 0/1", column=col, row=row,
-                                            value=value)
-            elif key in _SPELLINGS:
+            if key in _SPELLINGS:
                 if s not in _SPELLINGS[key]:
                     raise CohortColumnError(_SOURCE, "unknown category "
                                             f"(accepted: {sorted(set(_SPELLINGS[key]))})",
@@ -187,7 +239,7 @@ def _read_codes(cohort: pd.DataFrame) -> dict[str, np.ndarray]:
                 out.append(_SPELLINGS[key][s])
             else:  # cns_status: free text, only ranked
                 out.append(s)
-        codes[key] = np.array(out, dtype=object if key not in _BINARY else int)
+        codes[key] = np.array(out, dtype=object)
     codes["response"] = codes["response"].astype(int)
     return codes
 
@@ -214,16 +266,45 @@ def _claim_row(claims: pd.DataFrame, key: str) -> pd.Series:
                       "(continuous.TARGET_IDS)", column="id")
 
 
+def _unit_scale(row: pd.Series, key: str) -> float:
+    if key.startswith("dose"):
+        unit = str(row.get("unit") or "").strip().lower()
+        if unit in _PER_KG_UNITS:
+            return 1.0 / DOSE_UNIT
+    return 1.0
+
+
 def _median_range(claims: pd.DataFrame, key: str) -> MedianRange:
     r = _claim_row(claims, key)
+    k = _unit_scale(r, key)
     vals = []
     for c in ("median", "min", "max"):
         v = pd.to_numeric(r.get(c), errors="coerce")
         if pd.isna(v):
             raise TargetError("data/published/claims.csv", f"claim {r['id']} lacks {c}",
                               column=c)
-        vals.append(float(v))
+        vals.append(round(float(v) * k, 10))
     return MedianRange(str(r["id"]), *vals)
+
+
+def _dose_thresholds(claims: pd.DataFrame) -> tuple[float, float]:
+    """(targeted minimum, group split) in 1e5/kg, from claims where printed."""
+    lo, split = DOSE_TARGET_LO, DOSE_SPLIT
+    try:
+        r = _claim_row(claims, "dose_threshold")
+        v = pd.to_numeric(r.get("value"), errors="coerce")
+        if not pd.isna(v):
+            lo = round(float(v) * _unit_scale(r, "dose"), 10)
+    except TargetError:
+        pass
+    try:
+        r = _claim_row(claims, "dose_low_group")
+        v = pd.to_numeric(r.get("max"), errors="coerce")
+        if not pd.isna(v):
+            split = round(float(v) * _unit_scale(r, "dose"), 10)
+    except TargetError:
+        pass
+    return lo, split
 
 
 def _count(claims: pd.DataFrame, key: str) -> tuple[str, int]:
@@ -439,15 +520,29 @@ def _assign_age(rng, codes, target: MedianRange) -> np.ndarray:
                                 "but the patient is in the 15-61 group",
                                 column=COLUMNS["conditioning"], row=row)
     n_child, n_adult = int(child.sum()), int((~child).sum())
-    k_bu, k_tbi = int((bu & child).sum()), int((tbi & child).sum())
-    free = np.flatnonzero(child & ~bu & ~tbi)
-    p_young = (BU_MAX_AGE - AGE_CHILD[0] + 1) / (AGE_CHILD[1] - AGE_CHILD[0] + 1)
-    young_free = rng.random(len(free)) < p_young
-    if k_bu + young_free.sum() == 0 and len(free):  # someone must be the 2-year-old
-        young_free[rng.integers(len(free))] = True
-    n_young = k_bu + int(young_free.sum())
-    if n_young == 0:
-        raise ValueError("no child can be aged 2: every child is TBI-conditioned")
+    if "age_le5" in codes:
+        # the integer program already decided who is <= 5 y: respect it
+        young = codes["age_le5"] == 1
+        for bad, rule in ((young & ~child, "aged <= 5 but in the 15-61 group"),
+                          (bu & ~young, "busulfan conditioning but not aged <= 5"),
+                          (tbi & young, "TBI conditioning but aged <= 5")):
+            if bad.any():
+                raise CohortColumnError(_SOURCE, rule, column=COLUMNS["age_le5"],
+                                        row=int(np.flatnonzero(bad)[0]) + 1)
+        young_pat = np.flatnonzero(young)
+        old_pat = np.flatnonzero(child & ~young)
+    else:
+        free = np.flatnonzero(child & ~bu & ~tbi)
+        p_young = (BU_MAX_AGE - AGE_CHILD[0] + 1) / (AGE_CHILD[1] - AGE_CHILD[0] + 1)
+        young_free = rng.random(len(free)) < p_young
+        if not (bu & child).any() and not young_free.any() and len(free):
+            young_free[rng.integers(len(free))] = True   # someone must be the 2-year-old
+        young_pat = np.concatenate([np.flatnonzero(bu & child), free[young_free]])
+        old_pat = np.concatenate([np.flatnonzero(tbi & child), free[~young_free]])
+    n_young = len(young_pat)
+    if n_young == 0 and target.lo <= BU_MAX_AGE:
+        raise CohortColumnError(_SOURCE, f"no child can be aged {target.lo:g}: no patient may "
+                                f"be <= {BU_MAX_AGE} y", column=COLUMNS["age_group"])
     # Assumption: adult ages skew young (log-normal centred on 28 y); children uniform.
     adult_dist = stats.lognorm(s=0.45, scale=28.0)
     child_dist = stats.uniform(AGE_CHILD[0] - 0.5, AGE_CHILD[1] - AGE_CHILD[0] + 1)
@@ -461,8 +556,6 @@ def _assign_age(rng, codes, target: MedianRange) -> np.ndarray:
     old_vals = rng.permutation(vals[n_young:n_child])
     adult_vals = rng.permutation(vals[n_child:])
     age = np.empty(len(child))
-    young_pat = np.concatenate([np.flatnonzero(bu & child), free[young_free]])
-    old_pat = np.concatenate([np.flatnonzero(tbi & child), free[~young_free]])
     age[young_pat] = young_vals
     age[old_pat] = old_vals
     age[np.flatnonzero(~child)] = adult_vals
@@ -506,27 +599,41 @@ def _assign_bm_blasts(rng, codes, target: MedianRange, zero_cns: int) -> np.ndar
     return out
 
 
-def _assign_dose(rng, codes, target: MedianRange, n_low: int) -> np.ndarray:
-    """Dose x 1e5 CAR T cells/kg (Results), one decimal.  The `n_low` (=5)
-    patients below the targeted 1 x 1e5/kg are drawn among day-30 responders
-    of the <3 group (Results: all achieved CR)."""
+def _assign_dose(rng, codes, target: MedianRange, n_low: int,
+                 thresholds: tuple[float, float]) -> np.ndarray:
+    """Dose x 1e5 CAR T cells/kg (Results), one decimal.  The patients below the
+    targeted minimum are those of the `dose_lt1` column when the cohort has it,
+    else `n_low` (=5) drawn among the day-30 responders of the <3 group
+    (Results: all achieved CR)."""
+    lo_target, split = thresholds
     grp = codes["dose_group"]
     resp = codes["response"] == 1
     lt3 = np.flatnonzero(grp == "lt3")
     ge3 = np.flatnonzero(grp == "ge3")
-    elig = np.flatnonzero((grp == "lt3") & resp)
-    if len(elig) < n_low:
-        raise CohortColumnError(_SOURCE, f"only {len(elig)} responders in the <3 dose group; "
-                                f"{n_low} low-dose patients must all be responders",
-                                column=COLUMNS["response"])
+    if "dose_lt1" in codes:
+        low = codes["dose_lt1"] == 1
+        for bad, rule in ((low & (grp != "lt3"), "dose below target but in the >=3 group"),
+                          (low & ~resp, "dose below target but not a day-30 responder "
+                           "(Results: all five achieved CR)")):
+            if bad.any():
+                raise CohortColumnError(_SOURCE, rule, column=COLUMNS["dose_lt1"],
+                                        row=int(np.flatnonzero(bad)[0]) + 1)
+        low_pat = np.flatnonzero(low)
+    else:
+        elig = np.flatnonzero((grp == "lt3") & resp)
+        if len(elig) < n_low:
+            raise CohortColumnError(_SOURCE, f"only {len(elig)} responders in the <3 dose "
+                                    f"group; {n_low} low-dose patients must all be responders",
+                                    column=COLUMNS["response"])
+        low_pat = rng.choice(elig, n_low, replace=False)
+    n_low = len(low_pat)
     # Assumption: within each interval doses are roughly log-uniform.
     dist = stats.loguniform(0.1, 12.0)
-    segs = [(n_low, target.lo, round(DOSE_TARGET_LO - 0.1, 1)),
-            (len(lt3) - n_low, DOSE_TARGET_LO, round(DOSE_SPLIT - 0.1, 1)),
-            (len(ge3), DOSE_SPLIT, target.hi)]
+    segs = [(n_low, target.lo, round(lo_target - 0.1, 1)),
+            (len(lt3) - n_low, lo_target, round(split - 0.1, 1)),
+            (len(ge3), split, target.hi)]
     vals = _pinned_sorted(rng, [s for s in segs if s[0] > 0], target, 1, dist)
     out = np.empty(len(grp))
-    low_pat = rng.choice(elig, n_low, replace=False)
     mid_pat = rng.permutation(np.setdiff1d(lt3, low_pat))
     out[rng.permutation(low_pat)] = vals[:n_low]
     out[mid_pat] = vals[n_low:len(lt3)]
@@ -713,7 +820,8 @@ def assign_continuous(cohort: pd.DataFrame, seed: int,
     out["bm_blasts_pct"] = _assign_bm_blasts(rng, codes, _median_range(claims, "bm_blasts"),
                                              zero_cns)
     _, n_low = _count(claims, "dose_below_target")
-    out["dose_per_kg"] = _assign_dose(rng, codes, _median_range(claims, "dose"), n_low)
+    out["dose_per_kg"] = _assign_dose(rng, codes, _median_range(claims, "dose"), n_low,
+                                      _dose_thresholds(claims))
 
     groups = _peak_groups(claims, _level_masks(codes))
     out["car_peak_pct"] = _assign_car_peak(rng, codes, _median_range(claims, "car_peak"), groups)
@@ -775,9 +883,10 @@ def continuous_fit(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
         t = _median_range(claims, key)
         v = np.asarray(values, dtype=float)
         v = v[~np.isnan(v)]
+        note = "in units of 1e5 cells/kg" if key == "dose" else ""
         for stat, pub, rec in (("median", t.median, np.median(v)), ("min", t.lo, v.min()),
                                ("max", t.hi, v.max())):
-            rows.append((t.claim_id, stat, group, pub, float(rec), ""))
+            rows.append((t.claim_id, stat, group, pub, float(rec), note))
 
     emd = codes["emd"] == 1
     cns = codes["cns_leukemia"] == 1
@@ -791,7 +900,7 @@ def continuous_fit(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     add_mr("csf_blasts", cohort["csf_blasts_per_ml"][cns], "CNS leukaemia")
 
     cid, n_low = _count(claims, "dose_below_target")
-    low = cohort["dose_per_kg"].to_numpy() < DOSE_TARGET_LO
+    low = cohort["dose_per_kg"].to_numpy() < _dose_thresholds(claims)[0]
     rows.append((cid, "count", "dose < 1e5/kg", n_low, int(low.sum()), ""))
     rows.append((cid, "count_cr", "dose < 1e5/kg and day-30 CR", n_low,
                  int((low & (codes["response"] == 1)).sum()), "all low-dose patients in CR"))
@@ -807,6 +916,17 @@ def continuous_fit(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
         rows.append((g.claim_id, "se", label, g.se, float(xs.std(ddof=1) / np.sqrt(len(xs))),
                      "printed as SD; compared as standard error of the mean"
                      + (f"; {g.note}" if g.note else "")))
+        # the Results text repeats some rows rounded (results.carpeak.<factor>.<level>);
+        # those factors carry no label problem, so they name the patients' own level
+        text = claims[claims["id"].astype(str) == f"results.carpeak.{g.factor}.{g.level}"]
+        if len(text):
+            t = text.iloc[0]
+            rows.append((str(t["id"]), "mean", label, float(t["mean"]), float(xs.mean()),
+                         "Results text, rounded"))
+            if not pd.isna(pd.to_numeric(t.get("dispersion"), errors="coerce")):
+                rows.append((str(t["id"]), "se", label, float(t["dispersion"]),
+                             float(xs.std(ddof=1) / np.sqrt(len(xs))),
+                             "Results text, rounded; compared as standard error"))
 
     df = pd.DataFrame(rows, columns=["id", "stat", "group", "published", "reconstructed", "note"])
     df["published"] = df["published"].astype(float)
