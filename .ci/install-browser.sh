@@ -21,8 +21,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# One `apt-get update` per install (package lists on a bare machine are empty or stale).
-$SUDO apt-get update -q
+# One `apt-get update`, skipped only when another step refreshed the lists in the last hour and
+# they know chromium (on a bare machine they are empty or stale).
+fresh=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -60 2>/dev/null | head -n 1)
+if [ -z "$fresh" ] || ! apt-cache show chromium >/dev/null 2>&1; then
+    $SUDO apt-get update -q
+fi
 $SUDO apt-get install -y -q --no-install-recommends chromium chromium-driver fonts-liberation
 
 /usr/bin/chromium --version
