@@ -9,7 +9,6 @@ next to each sentence in the paper.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -107,7 +106,8 @@ def context_figure(table: pd.DataFrame) -> Figure:
     """Dot (this trial, exact 95% CI) beside a bar (literature range, or a point for a single
     cited value) for each row of :func:`context_table`."""
     t = table.reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(9, 0.55 * len(t) + 1.5))
+    fig = Figure(figsize=(9, 0.55 * len(t) + 1.5))
+    ax = fig.subplots()
     for i, r in t.iterrows():
         if pd.notna(r["lit_low"]):
             if r["lit_high"] > r["lit_low"]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
@@ -285,7 +284,8 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
     """Spread of P values over the ensemble (one strip per statistic, log axis) with the
     published P as a red mark and the .05 line; for ``family`` figure/table5/table3."""
     s = summary[summary["family"] == family].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(8, 0.32 * len(s) + 1.4))
+    fig = Figure(figsize=(8, 0.32 * len(s) + 1.4))
+    ax = fig.subplots()
     for i, r in s.iterrows():
         p = stats_.loc[stats_["stat"] == r["stat"], "p"].to_numpy(float)
         p = np.clip(p[np.isfinite(p)], 1e-12, 1)

@@ -7,7 +7,6 @@ Every count here is computed from the cohort rows; nothing is typed in.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -103,7 +102,8 @@ def flow_figure(counts: pd.DataFrame) -> Figure:
     def pct(node):
         return f" ({c.loc[node, 'pct']:.1f}%)" if np.isfinite(c.loc[node, "pct"]) else ""
 
-    fig, ax = plt.subplots(figsize=(8.5, 7.5))
+    fig = Figure(figsize=(8.5, 7.5))
+    ax = fig.subplots()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")

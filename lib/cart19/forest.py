@@ -8,7 +8,6 @@ drawn as forest plots, published beside reproduced.
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -161,8 +160,8 @@ def forest_figure(rates: pd.DataFrame, published: pd.DataFrame | None = None,
             ylabels.append(f"{r.factor_label}: {r.level_label}")
             y += 1
         y += 0.6
-    fig, axes = plt.subplots(1, len(outcomes), figsize=(4.0 * len(outcomes) + 2.5, 0.3 * y + 1.5),
-                             sharey=True)
+    fig = Figure(figsize=(4.0 * len(outcomes) + 2.5, 0.3 * y + 1.5))
+    axes = fig.subplots(1, len(outcomes), sharey=True)
     axes = np.atleast_1d(axes)
     pub = published.set_index(["outcome", "factor", "level"]) if published is not None and len(
         published) else None
@@ -218,8 +217,8 @@ def hr_forest(table5_published: pd.DataFrame, table5_reproduced: pd.DataFrame) -
     pub, rep = _hr_columns(table5_published), _hr_columns(table5_reproduced)
     endpoints = [e for e in ("os", "lfs") if e in set(pub["endpoint"]) | set(rep["endpoint"])]
     factors = [f for f in TABLE5 if f in set(pub["factor"]) | set(rep["factor"])]
-    fig, axes = plt.subplots(1, len(endpoints), figsize=(5.2 * len(endpoints) + 1.5,
-                                                         0.55 * len(factors) + 1.6), sharey=True)
+    fig = Figure(figsize=(5.2 * len(endpoints) + 1.5, 0.55 * len(factors) + 1.6))
+    axes = fig.subplots(1, len(endpoints), sharey=True)
     axes = np.atleast_1d(axes)
     for ax, ep in zip(axes, endpoints):
         for off, df, color, marker, label in ((-0.15, pub, "#c0392b", "D", "published"),

@@ -7,7 +7,6 @@ range 36-120; 23 relapses, 7 CD19-negative; follow-up median 233.5 days, range
 """
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -65,7 +64,8 @@ def swimmer_figure(cohort: pd.DataFrame, lane_height: float = 0.085) -> Figure:
     """
     lanes = swimmer_lanes(cohort)
     n = len(lanes)
-    fig, ax = plt.subplots(figsize=(9, max(4.0, 1.6 + lane_height * n)))
+    fig = Figure(figsize=(9, max(4.0, 1.6 + lane_height * n)))
+    ax = fig.subplots()
     y = lanes["lane"].to_numpy()
     ax.barh(y, lanes["end_day"], height=0.62, left=0,
             color=lanes["group"].map(GROUP_COLORS), alpha=0.55, edgecolor="none")

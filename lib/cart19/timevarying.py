@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from lifelines import CoxTimeVaryingFitter
@@ -159,8 +158,8 @@ def immortal_time_table(cohort: pd.DataFrame, landmark_days: float | Iterable[fl
 def immortal_time_figure(table: pd.DataFrame) -> Figure:
     """HSCT-vs-none hazard ratios by method (log axis), one panel per endpoint."""
     eps = [e for e in ENDPOINTS if e in set(table["endpoint"])]
-    fig, axes = plt.subplots(1, len(eps), figsize=(5.2 * len(eps), 0.45 * (len(table) // len(eps))
-                                                   + 2.0))
+    fig = Figure(figsize=(5.2 * len(eps), 0.45 * (len(table) // len(eps)) + 2.0))
+    axes = fig.subplots(1, len(eps))
     axes = np.atleast_1d(axes)
     colors = {"fixed": "#c0392b", "time_varying": "#1f4e79", "landmark": "#2e8b57"}
     for ax, ep in zip(axes, eps):
