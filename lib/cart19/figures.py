@@ -132,21 +132,24 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
     ax.set_xticks(times_at_risk)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set_xlabel(xlabel)
-    ax.legend(loc="lower left", frameon=False, handlelength=1.5)
 
+    ax.legend(loc="best", frameon=False, handlelength=1.5)
+
+    # Test statistics sit in a small text block between the panel title and the plot, where they
+    # can never cover a curve; the title is lifted by the block's height (see _title).
     if annotate and group is not None and len(levels) >= 2:
         lr = sv.logrank(data, duration, event, group)
-        text = f"Log-rank {_fmt_p(lr['p'])}"
+        stats_text = f"Log-rank {_fmt_p(lr['p'])}"
         if len(levels) == 2:
             ref_level = levels[0] if ref is None else ref
             hr = sv.logrank_hr(data, duration, event, group, ref=ref_level).loc[hr_method]
-            text += (f"\nHR ({names[hr['group']]} vs {names[ref_level]}) "
-                     f"{_fmt_num(hr['hr'])} (95% CI {_fmt_num(hr['ci_lower'])}"
-                     f"\u2013{_fmt_num(hr['ci_upper'])})\n[{_HR_LABEL[hr_method]} method]")
+            stats_text += (f"; HR {_fmt_num(hr['hr'])} (95% CI {_fmt_num(hr['ci_lower'])}"
+                           f"\u2013{_fmt_num(hr['ci_upper'])})\n{names[hr['group']]} vs "
+                           f"{names[ref_level]} ({_HR_LABEL[hr_method]} method)")
         else:
-            text += f" ({lr['df']} df)"
-        ax.text(0.98, 0.98, text, transform=ax.transAxes, ha="right", va="top",
-                fontsize=STYLE["legend.fontsize"], gid="km-stats")
+            stats_text += f" ({lr['df']} df)"
+        ax.text(0.0, 1.02, stats_text, transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=STYLE["legend.fontsize"] - 0.5, gid="km-stats", linespacing=1.3)
 
     # number-at-risk table: one row per group, values centred under the x ticks. Drawn here
     # rather than with lifelines' add_at_risk_counts so the numbers are exactly
@@ -158,6 +161,7 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
     for spine in ax_risk.spines.values():
         spine.set_visible(False)
     ax_risk.tick_params(axis="both", length=0)
+    ax_risk.tick_params(axis="y", pad=10)  # keep row labels clear of the counts at t = 0
     ax_risk.set_xticks([])
     ax_risk.set_yticks(range(len(levels)))
     ax_risk.set_yticklabels([names[lv] for lv in levels])
@@ -171,10 +175,19 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
     ax_risk.set_gid("km-at-risk")
 
 
+def _title(ax, text: str) -> None:
+    """Panel title, lifted above the statistics block if there is one."""
+    stats = [t for t in ax.texts if t.get_gid() == "km-stats"]
+    lines = stats[0].get_text().count("\n") + 1 if stats else 0
+    ax.set_title(text, loc="left", fontweight="bold", pad=4 + 12 * lines)
+
+
 def _layout(n_panels: int, n_groups: int, width: float, height: float):
-    fig = plt.figure(figsize=(width * n_panels, height + 0.22 * n_groups))
-    gs = fig.add_gridspec(2, n_panels, height_ratios=[height, 0.3 + 0.22 * n_groups],
-                          hspace=0.55 if n_groups < 3 else 0.5, wspace=0.35)
+    # constrained layout makes room for the at-risk row labels, whatever their length
+    fig = plt.figure(figsize=(width * n_panels, height + 0.22 * n_groups + 0.3),
+                     layout="constrained")
+    fig.get_layout_engine().set(h_pad=0.04, w_pad=0.06, hspace=0.04, wspace=0.08)
+    gs = fig.add_gridspec(2, n_panels, height_ratios=[height, 0.3 + 0.22 * n_groups])
     pairs = []
     for j in range(n_panels):
         ax = fig.add_subplot(gs[0, j])
@@ -223,7 +236,7 @@ def km_figure(df: pd.DataFrame, duration: str, event: str, group: str | None = N
         _draw(ax, ax_risk, df, duration, event, group, labels, times_at_risk, ref, hr_method,
               show_ci, xlabel, annotate)
         if title:
-            ax.set_title(title, loc="left", fontweight="bold")
+            _title(ax, title)
     return fig
 
 
@@ -256,7 +269,7 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
             _draw(ax, ax_risk, p.get("df", df), p["duration"], p["event"], group, labels,
                   times_at_risk, ref, hr_method, show_ci, p.get("xlabel", xlabel), annotate)
             title = p.get("title", "")
-            ax.set_title(f"{letters[k]}   {title}".rstrip(), loc="left", fontweight="bold")
+            _title(ax, f"{letters[k]}   {title}".rstrip())
         if suptitle:
             fig.suptitle(suptitle, x=0.02, ha="left", fontweight="bold")
     return fig
