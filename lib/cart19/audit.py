@@ -1536,7 +1536,8 @@ def adopted_readings(path: str | Path = READINGS_CSV,
 
     Loads ``data/published/readings.csv`` (columns :data:`READING_COLUMNS`): ``claims`` are the
     ';'-separated ids overridden, ``field``/``adopted_value`` a machine-usable override where
-    there is one (e.g. ``n`` = 24), ``checks`` the audit checks that show the conflict.
+    there is one (e.g. ``n`` = 24; several values are ';'-separated in the order of
+    ``claims``), ``checks`` the audit checks that show the conflict.
     Validates that every claim id exists in the record (``claims``, default
     :func:`cart19.claims.load_claims`) and raises :class:`InputError` naming file, column,
     row and rule otherwise.
