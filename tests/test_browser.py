@@ -185,8 +185,8 @@ _MIME_PRIORITY = [
 ]
 _GLUE_PREFIX = "application/papermill.record/"
 _HIDDEN_OUTPUT_TAGS = {"remove-cell", "remove-output", "remove_cell", "remove_output"}
-_GLUE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{glue(?::figure|:any)?\}[ \t]+(\S+)", re.M)
-_GLUE_ROLE = re.compile(r"\{glue(?::any)?\}`([^`]+)`")
+_GLUE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{glue(?::figure|:any|:)?\}[ \t]+(\S+)", re.M)
+_GLUE_ROLE = re.compile(r"\{glue(?::any|:)?\}`([^`]+)`")
 _NAME_OPT = re.compile(r"^[ \t]*:name:[ \t]*(\S+)", re.M)
 _FIGURE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(figure|glue:figure)\}[^\n]*\n((?:[ \t]*:[^\n]*\n)*)", re.M)
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|<img\b|^[ \t]*(?:`{3,}|:{3,})\{(?:image|figure)\}", re.M | re.I)
@@ -216,21 +216,27 @@ class Expected:
     notes: list[str] = field(default_factory=list)
 
 
+def _glue_outputs(nb: dict) -> dict[str, tuple[int, int]]:
+    """Glued keys of one notebook -> (images, tables) each renders to."""
+    store: dict[str, tuple[int, int]] = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            meta = (out.get("metadata") or {}).get("scrapbook") or {}
+            if "name" in meta:
+                prefix = meta.get("mime_prefix", _GLUE_PREFIX)
+                data = {k[len(prefix):]: v for k, v in out.get("data", {}).items() if k.startswith(prefix)}
+                store[meta["name"]] = _rendered(data)
+    return store
+
+
 @functools.lru_cache(maxsize=None)
 def _glue_store() -> dict[str, tuple[int, int]]:
-    """Every glued key in the book's notebooks -> (images, tables) it renders to."""
+    """Glued keys of every notebook of the book (for a key glued in another notebook)."""
     store: dict[str, tuple[int, int]] = {}
-    for nb_path in sorted(SRC_DIR.rglob("*.ipynb")):
-        if "_build" in nb_path.parts or ".ipynb_checkpoints" in nb_path.parts:
-            continue
-        nb = json.loads(nb_path.read_text(encoding="utf-8"))
-        for cell in nb.get("cells", []):
-            for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-                meta = (out.get("metadata") or {}).get("scrapbook") or {}
-                if "name" in meta:
-                    prefix = meta.get("mime_prefix", _GLUE_PREFIX)
-                    data = {k[len(prefix):]: v for k, v in out.get("data", {}).items() if k.startswith(prefix)}
-                    store[meta["name"]] = _rendered(data)
+    for page in PAGES:
+        nb_path = _source_of(page)
+        if nb_path is not None and nb_path.suffix == ".ipynb":
+            store.update(_glue_outputs(json.loads(nb_path.read_text(encoding="utf-8"))))
     return store
 
 
@@ -242,9 +248,11 @@ def _expected(source: Path) -> Expected:
     if source.suffix == ".ipynb":
         nb = json.loads(source.read_text(encoding="utf-8"))
         cells = [(c.get("cell_type"), "".join(c.get("source", "")), c) for c in nb.get("cells", [])]
+        own = _glue_outputs(nb)
     else:  # MyST markdown page: no outputs, only its markdown
         cells = [("markdown", source.read_text(encoding="utf-8"), {})]
-    glue = _glue_store()
+        own = {}
+    glue = {**_glue_store(), **own}
     for kind, text, cell in cells:
         tags = set((cell.get("metadata") or {}).get("tags", [])) if cell else set()
         if kind == "code":
