@@ -1,0 +1,62 @@
+"""Figures 2-7 of Zhang et al. 2020 regenerated from the cohort (Kaplan-Meier, OS and LFS).
+
+Each paper figure is a pair of panels (A: OS, B: LFS; Figure 2 has four, A-D, for all 110 patients
+and the 102 responders). The arms are the ones :mod:`cart19.reproduce` uses for the captions'
+landmarks, log-rank P values and hazard ratios (``reproduce.FIG_ARMS``), so a figure and the
+numbers printed beside it always describe the same patients.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from cart19 import figures
+from cart19.reproduce import FIG_ARMS, Context, attribute_frame
+
+#: figure -> (title, label of the first-named arm, label of the second)
+TITLES = {
+    "fig3": ("Allo-HSCT after CAR T vs CAR T alone", "CAR T bridged into allo-HSCT", "CAR T alone"),
+    "fig4": ("CR vs CRi on day 30", "CR", "CRi"),
+    "fig5": ("MRD-negative vs MRD-positive CR", "MRD-negative CR", "MRD-positive CR"),
+    "fig6": ("TP53 mutation", "TP53 mutated", "TP53 wild type"),
+    "fig7": ("Previous allo-HSCT", "Posttransplant relapse", "No previous transplant"),
+}
+AT_RISK_DAYS = (0, 90, 180, 270, 365, 450)
+
+
+def arm_frame(cohort: pd.DataFrame, fig: str) -> pd.DataFrame:
+    """The responders of one comparison with a column ``arm`` holding the printed arm labels."""
+    ctx = Context(attribute_frame(cohort))
+    a, b = FIG_ARMS[fig]
+    ma, mb = ctx.mask(a), ctx.mask(b)
+    out = ctx.data.loc[ma | mb].copy()
+    _, la, lb = TITLES[fig]
+    out["arm"] = np.where(ma[ma | mb], la, lb)
+    return out
+
+
+def paper_figure(cohort: pd.DataFrame, fig: str) -> Figure:
+    """Figure 3-7: OS (A) and LFS (B) by arm, with at-risk table, log-rank P and Prism HR.
+
+    The HR printed is the first-named arm relative to the second, as the caption's "A vs B" reads.
+    """
+    data = arm_frame(cohort, fig)
+    title, la, lb = TITLES[fig]
+    panels = [{"duration": "os_days", "event": "os_event", "title": "Overall survival"},
+              {"duration": "lfs_days", "event": "lfs_event", "title": "Leukemia-free survival"}]
+    return figures.km_panel(data, panels, group="arm", times_at_risk=AT_RISK_DAYS, ref=lb,
+                            suptitle=title)
+
+
+def figure2(cohort: pd.DataFrame) -> Figure:
+    """Figure 2: OS and LFS for all 110 infused patients (A-B) and the 102 responders (C-D)."""
+    ctx = Context(attribute_frame(cohort))
+    responders = ctx.data.loc[ctx.mask(("cr",))]
+    panels = [
+        {"duration": "os_days", "event": "os_event", "title": "OS, all infused", "df": ctx.data},
+        {"duration": "lfs_days", "event": "lfs_event", "title": "LFS, all infused", "df": ctx.data},
+        {"duration": "os_days", "event": "os_event", "title": "OS, patients in CR", "df": responders},
+        {"duration": "lfs_days", "event": "lfs_event", "title": "LFS, patients in CR", "df": responders},
+    ]
+    return figures.km_panel(ctx.data, panels, times_at_risk=AT_RISK_DAYS)
