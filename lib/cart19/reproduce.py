@@ -109,11 +109,18 @@ class Context:
 
 
 def attribute_frame(cohort: pd.DataFrame) -> pd.DataFrame:
-    """The cohort with the reconstruction's binary attributes added (see cart19.cohort)."""
-    from cart19.cohort import binary_attributes  # one mapping, owned with the schema
-    attrs = binary_attributes(cohort)
+    """The cohort with the reconstruction's binary attributes added.
+
+    The mapping cohort columns -> attributes is the reconstruction's own
+    (:func:`cart19.reconstruct.attributes_from_cohort`), so targets and reproductions share it.
+    ``bm_zero`` (no marrow blasts) is added here: only the Results' CNS sentence needs it.
+    """
+    from cart19.reconstruct import attributes_from_cohort
+    attrs = attributes_from_cohort(cohort)
     extra = attrs[[c for c in attrs.columns if c not in cohort.columns]]
-    return pd.concat([cohort.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+    out = pd.concat([cohort.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+    out["bm_zero"] = (pd.to_numeric(out["bm_blasts_pct"], errors="coerce") == 0).astype(int)
+    return out
 
 
 # ------------------------------------------------------------------------------------------
