@@ -1,0 +1,163 @@
+"""``python -m cart19 validate [--claims P] [--cohort P] [--not-infused P] [--params P]``.
+
+Loads every input file of the book with the loader that the chapters use, so a bad cell is
+reported here (file, column, 1-based row, rule: :class:`cart19.errors.InputError`) instead of in the
+middle of a build. The loaders own the rules; this module only knows which loader reads which file:
+
+- ``data/published/claims.csv``  -> :func:`cart19.claims.load_claims` (the published record, every
+  number printed in Zhang et al. 2020, abstract, text, Tables 1-5, figure captions);
+- ``data/cohort/cohort.csv``      -> :func:`cart19.cohort.load_cohort` (the *reconstructed* pseudo
+  patient-level cohort, not the trial's data);
+- ``data/cohort/not_infused.csv`` -> :func:`cart19.cohort.load_not_infused` (enrolled, never infused;
+  Figure 1's flow);
+- ``notebooks/params.yml``        -> :func:`cart19.params.load_params` (the build's parameters).
+
+Any other file under ``data/`` that :data:`LOADERS` does not know is listed as unchecked (a data file
+without a loader is a gap to close, not an error of the user's input). Outputs that notebooks write
+(``data/derived/``) are not inputs and are not listed.
+
+Pure functions: the repository root and every path are arguments; nothing is cached between calls.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from cart19 import paths
+from cart19.errors import InputError
+
+__all__ = ["LOADERS", "input_files", "loader_for", "validate_file", "validate_files", "validate",
+           "unchecked_files", "main"]
+
+#: Input file (relative to the repository root) -> (module, loader function). Order = check order.
+#: The parameters come first, as in the build (and they are cheap: no pandas import).
+LOADERS: dict[str, tuple[str, str]] = {
+    "notebooks/params.yml": ("cart19.params", "load_params"),
+    "data/published/claims.csv": ("cart19.claims", "load_claims"),
+    "data/cohort/cohort.csv": ("cart19.cohort", "load_cohort"),
+    "data/cohort/not_infused.csv": ("cart19.cohort", "load_not_infused"),
+}
+#: Directories under data/ that hold build outputs (written by notebooks), not inputs.
+OUTPUT_DIRS = ("data/derived/",)
+#: Files under data/ that are documentation, not data.
+DOC_SUFFIXES = (".md", ".txt")
+
+
+def loader_for(rel: str):
+    """The loader function of input file ``rel`` (a key of :data:`LOADERS`)."""
+    module, name = LOADERS[rel]
+    fn = getattr(importlib.import_module(module), name, None)
+    if fn is None:
+        # a registry entry whose loader does not exist is a defect of the code, not of the input
+        raise RuntimeError(f"{module}.{name} (loader of {rel}) does not exist")
+    return fn
+
+
+def _display(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` when it lies below it (shorter messages), else as given."""
+    try:
+        return Path(os.path.relpath(path, root)).as_posix() if path.is_relative_to(root) else str(path)
+    except ValueError:
+        return str(path)
+
+
+def validate_file(rel: str, path: Path | str) -> None:
+    """Load ``path`` with the loader of input ``rel``; InputError if it is missing or breaks a rule."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "required input file is missing" if not path.exists()
+                         else "is not a regular file")
+    loader_for(rel)(path)
+
+
+def input_files(root: Path | str = paths.ROOT,
+                overrides: Mapping[str, Path | str | None] | None = None) -> dict[str, Path]:
+    """``{rel: path}`` of every input to check: :data:`LOADERS` below ``root``, with ``overrides``
+    (``{rel: path}``, None = keep the default) replacing individual files."""
+    root = Path(root)
+    files = {rel: root / rel for rel in LOADERS}
+    for rel, p in (overrides or {}).items():
+        if rel not in LOADERS:
+            raise KeyError(f"no loader for {rel!r}; known inputs: {', '.join(LOADERS)}")
+        if p is not None:
+            files[rel] = Path(p)
+    return files
+
+
+def validate_files(files: Mapping[str, Path | str]) -> list[str]:
+    """Validate ``{rel: path}`` in order; return the paths checked. The first bad file raises
+    :class:`InputError` (its message names file, column, row and rule)."""
+    done = []
+    for rel, path in files.items():
+        validate_file(rel, path)
+        done.append(str(path))
+    return done
+
+
+def unchecked_files(root: Path | str = paths.ROOT) -> list[str]:
+    """Data files under ``root/data`` that no loader checks (documentation and outputs excluded)."""
+    root = Path(root)
+    data = root / "data"
+    if not data.is_dir():
+        return []
+    out = []
+    for p in sorted(data.rglob("*")):
+        rel = p.relative_to(root).as_posix()
+        if (p.is_file() and rel not in LOADERS and not rel.startswith(OUTPUT_DIRS)
+                and not p.name.startswith(".") and p.suffix not in DOC_SUFFIXES):
+            out.append(rel)
+    return out
+
+
+def validate(root: Path | str = paths.ROOT) -> list[str]:
+    """Load and check every input file below ``root``; return their paths relative to ``root``.
+
+    Raises :class:`InputError` for the first file that is missing or breaks a rule.
+    """
+    root = Path(root)
+    return [_display(Path(p), root) for p in validate_files(input_files(root))]
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="python -m cart19 validate",
+                                 description="Check the book's input files (file, column, row, rule).")
+    ap.add_argument("--root", type=Path, default=None,
+                    help="repository root (default: $CART19_ROOT or this checkout)")
+    ap.add_argument("--claims", type=Path, help="claims.csv to check instead of data/published/claims.csv")
+    ap.add_argument("--cohort", type=Path, help="cohort.csv to check instead of data/cohort/cohort.csv")
+    ap.add_argument("--not-infused", type=Path, dest="not_infused",
+                    help="not_infused.csv to check instead of data/cohort/not_infused.csv")
+    ap.add_argument("--params", type=Path, help="params.yml to check instead of notebooks/params.yml")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print ``ok: <file>`` per valid input; 0 if all are valid. A bad file raises InputError, which
+    the command line (cart19.cli) prints on stderr with exit code 1."""
+    args = _parser().parse_args(argv)
+    root = (args.root or paths.ROOT).resolve()
+    files = input_files(root, {"data/published/claims.csv": args.claims,
+                               "data/cohort/cohort.csv": args.cohort,
+                               "data/cohort/not_infused.csv": args.not_infused,
+                               "notebooks/params.yml": args.params})
+    # every file is checked (one run shows every bad file); the first error is raised, the
+    # command line prints it and exits 1, the later ones are printed here first
+    errors: list[InputError] = []
+    for rel, path in files.items():
+        try:
+            validate_file(rel, path)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        print(f"ok: {_display(path, root)}", flush=True)
+    for rel in unchecked_files(root):
+        print(f"unchecked (no loader): {rel}", flush=True)
+    for exc in errors[1:]:
+        print(f"cart19 validate: error (also): {exc}", file=sys.stderr, flush=True)
+    if errors:
+        raise errors[0]
+    return 0

@@ -1,0 +1,353 @@
+"""Bad input is refused, named and harmless (issue 7, item 4).
+
+Every case below is one malformed input (a broken copy of a real file, made in tmp_path, or a bad
+``-p NAME VALUE``). For each one:
+
+(a) ``test_error_names_the_cell``: the loader raises :class:`cart19.errors.InputError` whose message
+    names the file, the exact column and 1-based row that were broken (where one applies) and the rule;
+(b) ``test_cli_exits_nonzero``: ``python -m cart19 validate --cohort BAD`` (or ``build -p ...``) run
+    as a subprocess exits 1 with that message on stderr and no traceback;
+(c) ``test_build_refuses_and_keeps_the_book`` (marked ``slow``): ``python -m cart19 build`` run against
+    a temporary copy of the repository (``CART19_ROOT``) holding the malformed input exits 1 with the
+    same message *before any kernel starts*, and every file under the copy's ``book/`` (golden
+    ``*.ipynb``, manifest and, if present, ``_build/html``) has the same sha256 afterwards.
+
+The malformed files are derived at test time from the current valid inputs (so the cases follow the
+data as it changes); the row broken is chosen, and asserted, explicitly.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from cart19 import params as P
+from cart19 import validate as V
+from cart19.errors import InputError
+
+REPO = Path(__file__).resolve().parents[1]
+CLAIMS = "data/published/claims.csv"
+COHORT = "data/cohort/cohort.csv"
+NOT_INFUSED = "data/cohort/not_infused.csv"
+PARAMS = "notebooks/params.yml"
+# a subprocess must not take the machine down with it; far above the ~1-3 s these take
+TIMEOUT = 300
+
+
+# ---------------------------------------------------------------------------------- csv helpers
+def read_csv(rel: str) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows of a valid input file of this checkout."""
+    rows = list(csv.reader(io.StringIO((REPO / rel).read_text(encoding="utf-8"), newline="")))
+    return rows[0], rows[1:]
+
+
+def write_csv(header: list[str], rows: list[list[str]]) -> bytes:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\n").writerows([header] + rows)
+    return buf.getvalue().encode("utf-8")
+
+
+def first_row(rel: str, pred: Callable[[dict], bool]) -> int:
+    """1-based data row of the first row of ``rel`` satisfying ``pred`` (a dict of the row)."""
+    header, rows = read_csv(rel)
+    for i, r in enumerate(rows, start=1):
+        if pred(dict(zip(header, r))):
+            return i
+    raise AssertionError(f"no row of {rel} fits this case: the fixture data changed")
+
+
+def set_cell(rel: str, row: int, column: str, value: str) -> bytes:
+    header, rows = read_csv(rel)
+    rows[row - 1][header.index(column)] = value
+    return write_csv(header, rows)
+
+
+# ---------------------------------------------------------------------------------------- cases
+@dataclass
+class Case:
+    """One malformed input.
+
+    ``target`` is the input file replaced (a key of cart19.validate.LOADERS) or None for a bad
+    command-line override; ``make()`` returns the file's bytes (None: the file is deleted) and the
+    expected (column, row), computed from the valid file. ``rule`` is a regex the rule must match.
+    ``build_args`` are extra ``build`` arguments (the -p cases).
+    """
+
+    id: str
+    target: str | None
+    make: Callable[[], tuple[bytes | None, str | None, int | None]]
+    rule: str
+    build_args: list[str] = field(default_factory=list)
+    build_rule: str | None = None   # where the build words the same refusal differently
+
+
+def claims_dup_id():
+    # two rows of one source, so only the uniqueness rule breaks (not "id starts with source")
+    header, rows = read_csv(CLAIMS)
+    src = header.index("source")
+    row = next(i for i in range(2, len(rows) + 1) if rows[i - 1][src] == rows[i - 2][src])
+    rows[row - 1][header.index("id")] = rows[row - 2][header.index("id")]
+    return write_csv(header, rows), "id", row
+
+
+def claims_bad_p():
+    row = first_row(CLAIMS, lambda r: r["p"] != "")
+    return set_cell(CLAIMS, row, "p", "0.0x5"), "p", row
+
+
+def claims_n_gt_N():
+    row = first_row(CLAIMS, lambda r: r["n"] != "" and r["N"] != "")
+    _, rows = read_csv(CLAIMS)
+    header = read_csv(CLAIMS)[0]
+    big_n = int(float(rows[row - 1][header.index("N")])) + 1
+    return set_cell(CLAIMS, row, "n", str(big_n)), "n", row
+
+
+def params_line(name: str) -> int:
+    lines = (REPO / PARAMS).read_text(encoding="utf-8").splitlines()
+    return next(i for i, ln in enumerate(lines, start=1) if ln.startswith(f"{name}:"))
+
+
+def params_with(name: str, new_value: str):
+    """params.yml with ``name``'s default replaced by ``new_value`` (its comment kept)."""
+    def make():
+        row = params_line(name)
+        lines = (REPO / PARAMS).read_text(encoding="utf-8").splitlines()
+        comment = lines[row - 1].split("#", 1)[1]
+        lines[row - 1] = f"{name}: {new_value}   #{comment}"
+        return ("\n".join(lines) + "\n").encode(), name, row
+    return make
+
+
+def params_without_doc():
+    row = params_line("landmark_days")
+    lines = (REPO / PARAMS).read_text(encoding="utf-8").splitlines()
+    lines[row - 1] = lines[row - 1].split("#", 1)[0].rstrip()
+    return ("\n".join(lines) + "\n").encode(), "landmark_days", row
+
+
+def deleted(column=None, row=None):
+    return lambda: (None, column, row)
+
+
+def unchanged(column, row=None):
+    return lambda: ((REPO / PARAMS).read_bytes(), column, row)
+
+
+CASES: list[Case] = [
+    # --- published record
+    Case("claims-duplicate-id", CLAIMS, claims_dup_id, r"id must be unique"),
+    Case("claims-unparseable-p", CLAIMS, claims_bad_p, r"not a number"),
+    Case("claims-n-greater-than-N", CLAIMS, claims_n_gt_N, r"n must not exceed N"),
+    Case("claims-missing", CLAIMS, deleted(), r"missing", build_rule=r"missing"),
+    # --- parameters: the file
+    Case("params-date-instead-of-int", PARAMS, params_with("seed", "2020-05-26"),
+         r"default must be an int, float, str, bool or list"),
+    Case("params-null-default", PARAMS, params_with("landmark_days", "null"),
+         r"default must be an int, float, str, bool or list"),
+    Case("params-undocumented", PARAMS, params_without_doc, r"needs a `# comment`"),
+    Case("params-missing", PARAMS, deleted(), r"missing"),
+    # --- parameters: command-line overrides (the file stays valid)
+    Case("param-override-unknown-name", None, unchanged("no_such_parameter"),
+         r"unknown parameter 'no_such_parameter'", build_args=["-p", "no_such_parameter", "1"]),
+    Case("param-override-wrong-type", None, unchanged("seed"),
+         r"parameter 'seed' must be of type int", build_args=["-p", "seed", "abc"]),
+    Case("param-override-list-for-int", None, unchanged("landmark_days"),
+         r"parameter 'landmark_days' must be of type int", build_args=["-p", "landmark_days", "[1, 2]"]),
+]
+# cohort cases are appended below (COHORT_CASES)
+
+
+# ------------------------------------------------------------------------------- cohort cases
+COHORT_CASES: list[Case] = []
+CASES += COHORT_CASES
+
+
+def _ids(cases):
+    return [c.id for c in cases]
+
+
+FILE_OPTION = {CLAIMS: "--claims", COHORT: "--cohort", NOT_INFUSED: "--not-infused", PARAMS: "--params"}
+
+
+def test_cases_are_distinct_and_enough():
+    assert len({c.id for c in CASES}) == len(CASES) >= 15
+
+
+# ------------------------------------------------------------------------------------- helpers
+def _materialise(case: Case, where: Path) -> tuple[Path | None, str | None, int | None]:
+    """Write the case's malformed file under ``where`` (same file name); None if deleted."""
+    data, column, row = case.make()
+    if case.target is None:
+        return None, column, row
+    path = where / Path(case.target).name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if data is None:
+        path.unlink(missing_ok=True)
+    else:
+        path.write_bytes(data)
+    return path, column, row
+
+
+def assert_names(message: str, file: str, column: str | None, row: int | None, rule: str) -> None:
+    """The message names the file, the exact column and row broken, and the rule."""
+    assert file in message, f"file {file!r} not named in: {message}"
+    if column is not None:
+        assert f"column {column!r}" in message, f"column {column!r} not named in: {message}"
+    if row is not None:
+        assert re.search(rf"\brow {row}\b", message), f"row {row} not named in: {message}"
+    assert re.search(rule, message), f"rule /{rule}/ not in: {message}"
+
+
+def git_files(repo: Path) -> list[str]:
+    """Files git sees in ``repo``: tracked ones that exist, plus untracked ones not ignored (what a
+    build of this working tree reads); .venv and every ignored file are left out."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         cwd=repo, capture_output=True, check=True).stdout.decode()
+    return sorted({f for f in out.split("\0") if f and (repo / f).is_file()})
+
+
+def copy_repo(src: Path, dest: Path) -> Path:
+    """A throw-away copy of the repository: git's files plus, if present, the rendered book/_build/html
+    (ignored by git, but part of the 'last good book' that a refused build must not touch)."""
+    for rel in git_files(src):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src / rel, dest / rel)
+    html = src / "book" / "_build" / "html"
+    if html.is_dir():
+        shutil.copytree(html, dest / "book" / "_build" / "html", symlinks=True)
+    return dest
+
+
+def book_digest(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root/book``."""
+    book = root / "book"
+    return {p.relative_to(book).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(book.rglob("*")) if p.is_file()}
+
+
+def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m cart19 ARGS`` with the repository copy ``root`` as CART19_ROOT (and its lib/ first)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CART19_ROOT", "PYTHONPATH")}
+    env.update(CART19_ROOT=str(root), PYTHONPATH=str(root / "lib"), PYTHONHASHSEED="0")
+    return subprocess.run([sys.executable, "-m", "cart19", *args], cwd=root, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=TIMEOUT)
+
+
+def cli_error(proc: subprocess.CompletedProcess, cmd: str) -> str:
+    """The error the command line reported (cart19.cli prints ``cart19 CMD: error: MESSAGE`` last;
+    ``validate`` may print further bad files before it as ``error (also)``)."""
+    head = f"cart19 {cmd}: error: "
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith(head)]
+    assert lines, f"no '{head}...' line on stderr:\n{proc.stdout}{proc.stderr}"
+    return proc.stderr[proc.stderr.rindex(head) + len(head):]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """One copy of the repository per module; each test copies it again (cheap, a few MB)."""
+    root = copy_repo(REPO, tmp_path_factory.mktemp("template"))
+    # prime the build's notebook-parsing memo (keyed by content hash) so each refused build is ~1 s
+    from cart19 import build as B
+    B.discover(B.Layout(root))
+    return root
+
+
+@pytest.fixture
+def repo_copy(template, tmp_path) -> Path:
+    return Path(shutil.copytree(template, tmp_path / "repo", symlinks=True))
+
+
+# --------------------------------------------------------------------------------------- tests
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_error_names_the_cell(case, tmp_path):
+    """(a) the loader's InputError names file, column, row and rule (attributes and message)."""
+    bad, column, row = _materialise(case, tmp_path)
+    with pytest.raises(InputError) as ei:
+        if case.target is None:
+            pairs = list(zip(case.build_args[1::3], case.build_args[2::3]))
+            P.parse_overrides(pairs, P.load_params(REPO / PARAMS))
+        else:
+            V.validate_file(case.target, bad if bad is not None else tmp_path / "absent.csv")
+    err = ei.value
+    file = "command line (-p)" if case.target is None else str(bad)
+    assert err.file == file
+    assert err.column == column
+    assert err.row == row
+    assert re.search(case.rule, err.rule), err.rule
+    assert_names(str(err), file, column, row, case.rule)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_cli_exits_nonzero(case, tmp_path, repo_copy):
+    """(b) the command line refuses: exit 1, the message on stderr, no traceback."""
+    bad, column, row = _materialise(case, tmp_path / "bad")
+    if case.target is None:
+        proc = run_cli(repo_copy, "build", *case.build_args)
+        cmd, file = "build", "command line (-p)"
+    else:
+        proc = run_cli(repo_copy, "validate", FILE_OPTION[case.target], str(bad))
+        cmd, file = "validate", str(bad)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert_names(cli_error(proc, cmd), file, column, row, case.rule)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_build_refuses_and_keeps_the_book(case, repo_copy):
+    """(c) ``build`` on a repository holding the bad input refuses before any kernel starts and the
+    last good book (every file under book/) is byte-for-byte untouched."""
+    if case.target is not None:
+        _materialise(case, (repo_copy / case.target).parent)
+    _, column, row = case.make()
+    before = book_digest(repo_copy)
+    assert before, "the copy has no book/ to protect"
+    proc = run_cli(repo_copy, "build", *case.build_args)
+    after = book_digest(repo_copy)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    # the scheduler prints "build: N notebooks, J parallel jobs" just before the first kernel starts
+    assert "parallel jobs" not in proc.stdout, ("a kernel was started before the bad input was "
+                                                 "refused:\n" + proc.stdout + proc.stderr)
+    file = "command line (-p)" if case.target is None else "/".join(Path(case.target).parts[-2:])
+    assert_names(cli_error(proc, "build"), file, column, row, case.build_rule or case.rule)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    assert not changed, f"book/ changed by a refused build: {changed[:10]}"
+
+
+# ------------------------------------------------------------------------------ validate itself
+def test_validate_accepts_the_repository(repo_copy):
+    """The committed inputs are valid: `validate` lists each and exits 0."""
+    proc = run_cli(repo_copy, "validate")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for rel in V.LOADERS:
+        assert f"ok: {rel}" in proc.stdout
+    assert V.validate(repo_copy) == list(V.LOADERS)
+
+
+def test_validate_names_unchecked_data_files(repo_copy):
+    (repo_copy / "data" / "published" / "extra.csv").write_text("a\n1\n")
+    (repo_copy / "data" / "derived").mkdir(exist_ok=True)
+    (repo_copy / "data" / "derived" / "scorecard.csv").write_text("a\n1\n")  # an output, not an input
+    assert V.unchecked_files(repo_copy) == ["data/published/extra.csv"]
+
+
+def test_validate_override_paths_are_checked_instead(repo_copy, tmp_path):
+    """--claims P checks P, not the default (a valid copy elsewhere passes; the default is not read)."""
+    good = tmp_path / "elsewhere.csv"
+    shutil.copy(repo_copy / CLAIMS, good)
+    (repo_copy / CLAIMS).write_text("")  # broken default: must not be read
+    files = V.input_files(repo_copy, {CLAIMS: good})
+    assert files[CLAIMS] == good
+    proc = run_cli(repo_copy, "validate", "--claims", str(good))
+    assert f"ok: {good}" in proc.stdout, proc.stdout + proc.stderr
