@@ -1,0 +1,356 @@
+"""The book pipeline (cart19.build, cart19.params): cache keys, scheduling, strictness, determinism.
+
+The integration tests build a tiny throw-away repository (its own lib/cart19 package, data/, notebooks/)
+so that they never touch the real book; its kernels import that package (the build puts the build
+root's lib/ first on PYTHONPATH).
+"""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cart19 import build as B
+from cart19 import params as P
+from cart19.errors import InputError
+from cart19.paths import ROOT
+
+# ------------------------------------------------------------------------------------ static analysis
+
+
+def test_imported_modules_finds_every_import_form():
+    code = textwrap.dedent("""
+        import os
+        import cart19.alpha
+        import cart19.beta as b
+        from cart19 import gamma, delta as d
+        from cart19.eps import some_function
+        %matplotlib inline
+        !ls
+        def f():
+            import cart19.zeta
+    """)
+    found = B.imported_modules(code)
+    for mod in ["cart19.alpha", "cart19.beta", "cart19.gamma", "cart19.delta", "cart19.eps",
+                "cart19.zeta"]:
+        assert mod in found
+    assert "os" not in found
+
+
+def test_relative_imports_resolve_inside_the_package():
+    assert "cart19.x" in B.imported_modules("from .x import y", current="cart19.a")
+    assert "cart19.x" in B.imported_modules("from . import x", current="cart19.a")
+    assert "cart19.sub.y" in B.imported_modules("from .y import z", current="cart19.sub.a")
+
+
+def _lib(tmp_path: Path, modules: dict[str, str]) -> Path:
+    lib = tmp_path / "lib" / "cart19"
+    lib.mkdir(parents=True)
+    for name, text in modules.items():
+        (lib / f"{name}.py").write_text(textwrap.dedent(text))
+    return lib
+
+
+def test_closure_follows_the_module_graph(tmp_path):
+    lib = _lib(tmp_path, {"__init__": "", "a": "from cart19 import b\n", "b": "from .c import f\n",
+                          "c": "def f(): pass\n", "unrelated": "import cart19.a\n"})
+    graph = B.module_graph(lib)
+    assert B.closure({"cart19.a"}, graph) == {"cart19", "cart19.a", "cart19.b", "cart19.c"}
+    # a name that is a function, not a module, is ignored
+    assert B.closure({"cart19.c.f"}, graph) == {"cart19", "cart19.c"}
+
+
+def test_dependency_order_and_cycles(tmp_path):
+    def nb(stem, reads=(), writes=()):
+        return B.Notebook(stem, tmp_path / f"{stem}.md", tmp_path / f"{stem}.ipynb", tuple(reads),
+                          tuple(writes), frozenset(), {})
+
+    deps = B.order([nb("01_a", reads=["d/x"]), nb("02_b", writes=["d/x"]), nb("03_c")])
+    assert deps == {"01_a": {"02_b"}, "02_b": set(), "03_c": set()}
+    with pytest.raises(B.BuildError, match="cycle"):
+        B.order([nb("01_a", reads=["x"], writes=["y"]), nb("02_b", reads=["y"], writes=["x"])])
+    with pytest.raises(B.BuildError, match="written by both"):
+        B.order([nb("01_a", writes=["x"]), nb("02_b", writes=["x"])])
+
+
+# -------------------------------------------------------------------------------------------- params
+PARAMS_YML = """\
+# test parameters
+seed: 1            # random seed
+scale: 2.0         # a float
+label: hello       # a string
+flag: false        # a bool
+"""
+
+
+def test_params_load_types_and_docs(tmp_path):
+    f = tmp_path / "params.yml"
+    f.write_text(PARAMS_YML)
+    ps = P.load_params(f)
+    assert {n: p.type for n, p in ps.items()} == {"seed": int, "scale": float, "label": str,
+                                                   "flag": bool}
+    assert ps["seed"].doc == "random seed" and ps["seed"].line == 2
+
+
+def test_param_without_doc_is_refused(tmp_path):
+    f = tmp_path / "params.yml"
+    f.write_text("seed: 1\n")
+    with pytest.raises(InputError, match="comment"):
+        P.load_params(f)
+
+
+def test_overrides_are_typed_and_checked(tmp_path):
+    f = tmp_path / "params.yml"
+    f.write_text(PARAMS_YML)
+    ps = P.load_params(f)
+    assert P.parse_overrides([("seed", "7"), ("scale", "3"), ("label", "7"), ("flag", "true")], ps) \
+        == {"seed": 7, "scale": 3.0, "label": "7", "flag": True}
+    with pytest.raises(InputError, match="unknown parameter 'sed'"):
+        P.parse_overrides([("sed", "7")], ps)
+    with pytest.raises(InputError, match="must be of type int"):
+        P.parse_overrides([("seed", "seven")], ps)
+    with pytest.raises(InputError, match="must be of type int"):
+        P.parse_overrides([("seed", "1.5")], ps)
+    with pytest.raises(InputError, match="must be of type bool"):
+        P.parse_overrides([("flag", "3")], ps)
+
+
+def test_notebook_parameters_cell_must_agree_with_params_yml(tmp_path):
+    f = tmp_path / "params.yml"
+    f.write_text(PARAMS_YML)
+    ps = P.load_params(f)
+    P.check_notebook("nb.md", {"seed": 1, "local_only": 3}, ps)
+    with pytest.raises(InputError, match="params.yml .* says 1"):
+        P.check_notebook("nb.md", {"seed": 2}, ps)
+    with pytest.raises(InputError, match="has type str"):
+        P.check_notebook("nb.md", {"seed": "1"}, ps)
+    with pytest.raises(InputError, match="not assigned in the parameters cell"):
+        P.check_overrides({"scale": 1.0}, {"seed": {"01_a"}})
+
+
+def test_real_params_yml_documents_the_required_parameters():
+    ps = P.load_params(ROOT / "notebooks" / "params.yml")
+    assert {"seed", "landmark_days", "ensemble_size", "cohort_path"} <= set(ps)
+
+
+def test_real_notebooks_agree_with_params_yml_and_toc():
+    layout = B.Layout(ROOT)
+    ps = P.load_params(layout.params_yml)
+    notebooks = B.discover(layout)
+    assert notebooks, "no notebooks/NN_*.md"
+    for nb in notebooks:
+        P.check_notebook(layout.rel(nb.source), nb.cell_params, ps)
+    toc = B.check_toc(layout, notebooks, write=False)
+    listed = B._toc_files(__import__("yaml").safe_load(toc))
+    # (a generated _toc.yml may lag behind new notebooks: the build regenerates it before rendering)
+    assert {f"book/{nb.stem}" for nb in notebooks} <= listed
+
+
+def test_hand_edited_toc_missing_a_notebook_fails_clearly(tmp_path):
+    layout = B.Layout(tmp_path)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
+                                       "- file: book/01_a\n")
+    nbs = [B.Notebook(s, tmp_path / f"{s}.md", tmp_path / f"{s}.ipynb", (), (), frozenset(), {})
+           for s in ("01_a", "02_b")]
+    with pytest.raises(B.BuildError, match="does not list book/02_b"):
+        B.check_toc(layout, nbs)
+
+
+def test_normalize_strips_run_specific_metadata():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"start_time": "2026-01-01", "duration": 3.2}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    cell = nbformat.v4.new_code_cell("x", id="random-id")
+    cell.metadata["papermill"] = {"duration": 1.0}
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-01-01T00:00:00"}
+    cell.outputs = [nbformat.v4.new_output("execute_result",
+                                           {"text/plain": "<Axes at 0x7f3a2b4c5d60>"})]
+    nb.cells.append(cell)
+    B.normalize(nb, None, {"seed": 1})
+    assert "papermill" not in nb.metadata and nb.metadata["cart19"]["parameters"] == {"seed": 1}
+    assert nb.metadata["language_info"]["version"] == "3.11"
+    assert nb.cells[0].id == "cell-000" and nb.cells[0].metadata == {}
+    assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<Axes at 0xADDRESS>"
+
+
+# ------------------------------------------------------------------------------- integration (kernels)
+NOTEBOOK = """\
+---
+jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
+kernelspec: {{name: python3, display_name: Python 3}}
+cart19: {{reads: {reads}, writes: {writes}}}
+---
+
+# {title}
+
+```{{code-cell}} python
+:tags: [parameters]
+{params}
+```
+
+```{{code-cell}} python
+{code}
+```
+"""
+
+
+def _write_nb(root: Path, stem: str, code: str, params: str = "seed = 1", reads=(), writes=()):
+    (root / "notebooks" / f"{stem}.md").write_text(NOTEBOOK.format(
+        reads=json.dumps(list(reads)), writes=json.dumps(list(writes)), title=stem, params=params,
+        code=code))
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    """A minimal repository: two chapters importing different lib modules, one reading a data file."""
+    root = tmp_path / "repo"
+    for d in ("notebooks", "book", "data"):
+        (root / d).mkdir(parents=True)
+    _lib(root, {"__init__": "", "alpha": "def value():\n    return 1\n",
+                "beta": "from cart19 import gamma\n\ndef value():\n    return gamma.G\n",
+                "gamma": "G = 2\n"})
+    (root / "requirements.lock").write_text("pkg==1\n")
+    (root / "notebooks" / "params.yml").write_text("seed: 1   # random seed\n"
+                                                   "size: 3   # a size\n")
+    (root / "data" / "x.csv").write_text("a\n1\n")
+    _write_nb(root, "01_a", "import cart19.alpha\nprint(cart19.alpha.value() + seed)",
+              reads=["data/x.csv"])
+    _write_nb(root, "02_b", "from cart19 import beta\nprint(beta.value() * size)",
+              params="seed = 1\nsize = 3")
+    # the build exports PYTHONPATH/CART19_ROOT for its kernels: keep them out of the other tests
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.setenv("PYTHONPATH", "")
+    return B.Layout(root)
+
+
+def _build(layout, **kw):
+    kw.setdefault("render_book", False)
+    kw.setdefault("jobs", 2)
+    return B.run(layout, **kw)
+
+
+def _outputs(layout):
+    return {p.name: p.read_bytes() for p in sorted(layout.book.glob("*.ipynb"))}
+
+
+def _stdout(layout, stem):
+    nb = json.loads((layout.book / f"{stem}.ipynb").read_text())
+    texts = [o.get("text", "") for c in nb["cells"] for o in c.get("outputs", [])]
+    return "".join("".join(t) if isinstance(t, list) else t for t in texts)
+
+
+def test_cache_reexecutes_exactly_what_changed(repo):
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (2, 0)
+    assert _stdout(repo, "01_a").strip() == "2" and _stdout(repo, "02_b").strip() == "6"
+    first = _outputs(repo)
+    manifest = repo.manifest.read_text()
+
+    r = _build(repo)  # nothing changed: nothing executes, nothing is rewritten
+    assert (r["executed"], r["cached"]) == (0, 2)
+    assert _outputs(repo) == first and repo.manifest.read_text() == manifest
+
+    # a lib module imported only transitively (beta -> gamma) re-executes only 02_b
+    (repo.lib / "gamma.py").write_text("G = 5\n")
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (1, 1)
+    assert _stdout(repo, "02_b").strip() == "15"
+
+    # a data file in cart19.reads re-executes only its reader
+    (repo.root / "data" / "x.csv").write_text("a\n2\n")
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (1, 1)
+
+    # a parameter re-executes only the notebooks whose parameters cell takes it
+    r = _build(repo, overrides=[("size", "4")])
+    assert (r["executed"], r["cached"]) == (1, 1)
+    assert _stdout(repo, "02_b").strip() == "20"
+    assert json.loads((repo.book / "02_b.ipynb").read_text())["metadata"]["cart19"]["parameters"] \
+        == {"seed": 1, "size": 4}
+
+    # the lock file re-executes everything; an edited output is re-executed too
+    (repo.lock).write_text("pkg==2\n")
+    assert _build(repo)["executed"] == 2
+    (repo.book / "01_a.ipynb").write_text("{}")
+    assert _build(repo)["executed"] == 1
+
+
+def test_executed_notebooks_are_byte_identical_across_runs(repo):
+    _build(repo)
+    first = _outputs(repo)
+    text = first["01_a.ipynb"].decode()
+    for word in ("start_time", "end_time", "duration", "papermill", "iopub"):
+        assert word not in text, word
+    _build(repo, force=True)
+    assert _outputs(repo) == first
+
+
+def test_failing_cell_stops_the_build_and_leaves_book_untouched(repo, capsys):
+    _build(repo)
+    before = _outputs(repo), repo.manifest.read_text()
+    _write_nb(repo.root, "02_b", "x = 1\ny = x / 0", params="seed = 1\nsize = 3")
+    (repo.lib / "alpha.py").write_text("def value():\n    return 10\n")  # 01_a re-executes fine
+    with pytest.raises(B.BuildError) as err:
+        _build(repo)
+    msg = str(err.value)
+    assert "notebooks/02_b.md" in msg and "cell 3" in msg and "ZeroDivisionError" in msg
+    assert (_outputs(repo), repo.manifest.read_text()) == before  # 01_a's new output not installed
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_bad_parameters_and_missing_reads_are_refused_before_any_kernel(repo, monkeypatch):
+    started = []
+    monkeypatch.setattr(B, "execute", lambda *a, **k: started.append(a))
+    with pytest.raises(InputError, match="unknown parameter 'sed'"):
+        _build(repo, overrides=[("sed", "1")])
+    with pytest.raises(InputError, match="must be of type int"):
+        _build(repo, overrides=[("size", "big")])
+    _write_nb(repo.root, "03_c", "pass", reads=["data/missing.csv"])
+    with pytest.raises(InputError, match="data/missing.csv.*03_c.md"):
+        _build(repo)
+    assert started == []
+    # through the command line: non-zero exit and the message, no traceback
+    from cart19.cli import main
+
+    assert main(["build", "--root", str(repo.root), "-p", "sed", "1"]) == 1
+
+
+def test_writer_runs_before_reader(repo):
+    _write_nb(repo.root, "03_make", "open('../data/made.csv', 'w').write('m\\n1\\n')",
+              writes=["data/made.csv"])
+    _write_nb(repo.root, "00_use", "print(open('../data/made.csv').read().split()[1])",
+              reads=["data/made.csv"])
+    r = _build(repo)
+    assert r["executed"] == 4 and _stdout(repo, "00_use").strip() == "1"
+
+
+def test_render_is_atomic_and_strict(repo):
+    (repo.root / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    (repo.book / "intro.md").write_text("# Intro\n\nSee {ref}`a-label`.\n\n(a-label)=\n## Here\n")
+    r = B.run(repo, jobs=2)
+    assert r["rendered"] and (repo.html / "book" / "01_a.html").exists()
+    assert "generated by" in (repo.root / "_toc.yml").read_text()
+    good = (repo.html / "book" / "intro.html").read_text()
+    # nothing changed: no render
+    assert not B.run(repo, jobs=2)["rendered"]
+    # a broken reference is an error (-W) and the previous html stays
+    (repo.book / "intro.md").write_text("# Intro\n\nSee {ref}`no-such-label`.\n")
+    with pytest.raises(B.BuildError, match="jupyter-book failed"):
+        B.run(repo, jobs=2)
+    assert (repo.html / "book" / "intro.html").read_text() == good
+
+
+def test_jupytext_contents_manager_opens_md_as_notebook():
+    """`make lab`: the jupytext contents manager serves notebooks/*.md as notebooks."""
+    from jupytext import TextFileContentsManager  # the class `make lab` configures
+
+    cm = TextFileContentsManager(root_dir=str(ROOT / "notebooks"))
+    model = cm.get("01_design.md", content=True, type="notebook")
+    assert model["type"] == "notebook"
+    cells = model["content"]["cells"]
+    assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
