@@ -1,0 +1,307 @@
+"""Reconstruct a pseudo patient-level cohort from the published aggregates.
+
+THE TRIAL'S PATIENT-LEVEL DATA ARE NOT PUBLIC. This module builds one of many synthetic cohorts
+of 110 infused patients that reproduce, exactly, every count the paper prints (Zhang et al., Blood
+Adv 2020;4(10):2325-2338: Tables 1-4, Results text) and, within tolerance, its Kaplan-Meier
+landmarks (Figures 2-7). It is a device for re-running the paper's analyses, never the trial data.
+
+Pipeline (pure functions, one seed):
+
+1. :func:`cart19.targets.bind` reads the claim values from ``data/published/claims.csv``;
+2. :func:`cart19.reconstruct_milp.solve` - integer program for the categorical attributes;
+3. :func:`cart19.reconstruct_times.assign_times` - days of HSCT, relapse, death and follow-up;
+4. :func:`to_cohort` - the patient table (columns documented in data/cohort/README.md);
+5. ``cart19.continuous.assign_continuous`` (another module) - age, blasts, dose, CAR peak;
+6. :func:`fit_table` - every target with published and reconstructed value (``fit.csv``).
+
+CLI: ``python -m cart19 reconstruct --seed N --out data/cohort/cohort.csv``;
+``python -m cart19 reconstruct --ensemble K --out-dir DIR`` draws K cohorts in parallel.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cart19 import reconstruct_milp as milp_
+from cart19 import reconstruct_times as times_
+from cart19 import targets as T
+from cart19.paths import CLAIMS_CSV, COHORT_CSV
+
+DEFAULT_SEED = 20200526  # the paper's online publication date
+SA_ITERS = 6000
+
+CONTINUOUS_COLS = ["age_years", "bm_blasts_pct", "dose_per_kg", "car_peak_pct", "transduction_pct"]
+
+COLUMNS = [
+    "patient_id", "infusion_date", "sex", "age_years", "age_group", "age_le5",
+    "bm_blasts_pct", "blasts_cat", "emd", "cns_leukemia", "cns_status", "testicular",
+    "emd_diffuse", "emd_single_site", "complex_karyotype", "bcr_abl", "bcr_abl_type",
+    "cml_blast_crisis", "tel_aml1", "e2a_pbx1", "e2a_hlf", "ikzf1", "tp53", "other_mutation",
+    "disease_status", "prior_hsct", "dli", "donor_derived_pbmc", "prior_relapse_time",
+    "best_response_before", "costim", "dose_per_kg", "dose_group", "dose_lt1",
+    "car_peak_pct", "transduction_pct", "response", "cri", "mrd_negative", "bcr_abl_neg_d30",
+    "bcr_abl_neg_d60", "crs_grade", "dexamethasone", "tocilizumab", "neurotox_grade", "seizure",
+    "hsct_after", "hsct_day", "donor_type", "conditioning", "relapse", "relapse_day",
+    "relapse_cd19", "relapse_site", "death", "death_day", "death_cause", "gvhd_after_cart",
+    "cr_day", "followup_day", "os_days", "os_event", "lfs_days", "lfs_event",
+]
+
+DAY_COLS = ["hsct_day", "relapse_day", "death_day", "cr_day"]
+
+
+# ------------------------------------------------------------------------------------------
+# attributes <-> cohort columns
+# ------------------------------------------------------------------------------------------
+def to_cohort(a: pd.DataFrame, days: pd.DataFrame) -> pd.DataFrame:
+    """Patient table from stage-1 attributes and stage-2 days; rows in infusion order."""
+    a = a.reset_index(drop=True)
+    days = days.reset_index(drop=True)
+    b = lambda k: a[k].astype(int)
+    pick = lambda conds, default="": np.select([a[k].astype(bool) for k, _ in conds],
+                                               [v for _, v in conds], default)
+    c = pd.DataFrame(index=a.index)
+    c["infusion_date"] = days["infusion_date"].astype(str)
+    c["sex"] = np.where(a["male"] == 1, "M", "F")
+    for col in CONTINUOUS_COLS:
+        c[col] = np.nan
+    c["age_group"] = np.where(a["child"] == 1, "2-14", "15-61")
+    c["age_le5"] = b("age_le5")
+    c["blasts_cat"] = pick([("bl_lt5", "<5"), ("bl_5_20", "5-20"), ("bl_gt20", ">20")])
+    c["emd"], c["cns_leukemia"] = b("emd"), b("cns")
+    c["cns_status"] = pick([("cns3", "CNS-3"), ("cns2", "CNS-2")], "CNS-1")
+    c["testicular"], c["emd_diffuse"], c["emd_single_site"] = b("testicular"), b("diffuse"), b("single_site")
+    c["complex_karyotype"] = pick([("complex_yes", "yes"), ("complex_unk", "unknown")], "no")
+    c["bcr_abl"] = b("bcr_abl")
+    c["bcr_abl_type"] = np.where(a["bcr_abl"] == 1, np.where(a["bcr_p190"] == 1, "P190", "P210"), "")
+    c["cml_blast_crisis"] = b("cml_bc")
+    for k in ("tel_aml1", "e2a_pbx1", "e2a_hlf", "ikzf1", "tp53"):
+        c[k] = b(k)
+    c["other_mutation"] = b("other_mut")
+    c["disease_status"] = np.where(a["refractory"] == 1, "refractory", "relapsed")
+    c["prior_hsct"], c["dli"], c["donor_derived_pbmc"] = b("prior_hsct"), b("dli"), b("donor_pbmc")
+    c["prior_relapse_time"] = np.where(a["child"] == 1,
+                                       np.where(a["t2_rel_ge18"] == 1, ">=18 months", "<18 months"), "")
+    c["best_response_before"] = pick([("t2_cr1", "CR1"), ("t2_cr2", "CR2"), ("t2_nr", "NR")])
+    c["costim"] = np.where(a["cd28"] == 1, "CD28", "4-1BB")
+    c["dose_group"] = np.where(a["dose_ge3"] == 1, ">=3", "<3")
+    c["dose_lt1"] = b("dose_lt1")
+    c["response"] = np.where(a["cr"] == 0, "NR", np.where(a["cri"] == 1, "CRi", "CR"))
+    c["cri"], c["mrd_negative"] = b("cri"), b("mrd_neg")
+    c["bcr_abl_neg_d30"], c["bcr_abl_neg_d60"] = b("bcr_neg_d30"), b("bcr_neg_d60")
+    c["crs_grade"] = sum(k * a[f"crs{k}"] for k in range(5)).astype(int)
+    c["dexamethasone"], c["tocilizumab"] = b("dex"), b("toci")
+    c["neurotox_grade"] = sum(k * a[f"neuro{k}"] for k in range(4)).astype(int)
+    c["seizure"] = b("seizure")
+    c["hsct_after"] = b("hsct")
+    c["donor_type"] = pick([("donor_mud", "matched unrelated"), ("donor_sib", "HLA-identical sibling"),
+                            ("donor_haplo", "haploidentical")])
+    c["conditioning"] = np.where(a["hsct"] == 1, np.where(a["cond_bu"] == 1, "Bu", "TBI"), "")
+    c["relapse"] = b("relapse")
+    c["relapse_cd19"] = np.where(a["relapse"] == 1, np.where(a["rel_cd19neg"] == 1, "CD19-", "CD19+"), "")
+    c["relapse_site"] = np.where(a["relapse"] == 1, np.where(a["rel_emd"] == 1, "EMD", "BM"), "")
+    c["death"] = b("death")
+    c["death_cause"] = pick([("dc_relapse", "leukemia"), ("dc_gvhd", "GVHD"),
+                             ("dc_infection", "infection"), ("dc_other", "other")])
+    acute_rank = a["gvhd_acute"].cumsum()
+    c["gvhd_after_cart"] = np.where(a["gvhd_acute"] == 1,
+                                    np.where(acute_rank == 1, "acute grade 1", "acute grade 3"),
+                                    np.where(a["gvhd_chronic"] == 1, "chronic extensive", ""))
+    for col in ("hsct_day", "relapse_day", "death_day"):
+        c[col] = days[col].where(days[col] >= 0).astype("Int64")
+    c["cr_day"] = pd.Series(np.where(a["cr"] == 1, T.CR_ASSESS_DAY, -1)).where(a["cr"] == 1).astype("Int64")
+    for col in ("followup_day", "os_days", "os_event", "lfs_days", "lfs_event"):
+        c[col] = days[col].astype(int)
+    c = c.sort_values(["infusion_date"], kind="stable").reset_index(drop=True)
+    c.insert(0, "patient_id", [f"R{i + 1:03d}" for i in range(len(c))])
+    return c[[k for k in COLUMNS if k in c.columns] + [k for k in c.columns if k not in COLUMNS]]
+
+
+def attributes_from_cohort(c: pd.DataFrame) -> pd.DataFrame:
+    """The stage-1 binary attributes recomputed from the patient table (to check targets on a CSV)."""
+    f = lambda col: pd.to_numeric(c[col], errors="coerce").fillna(0).astype(int)
+    s = lambda col: c[col].fillna("").astype(str)
+    a = pd.DataFrame(index=c.index)
+    a["male"] = (s("sex") == "M").astype(int)
+    a["child"] = (s("age_group") == "2-14").astype(int)
+    a["age_le5"] = f("age_le5")
+    a["bl_lt5"] = (s("blasts_cat") == "<5").astype(int)
+    a["bl_5_20"] = (s("blasts_cat") == "5-20").astype(int)
+    a["bl_gt20"] = (s("blasts_cat") == ">20").astype(int)
+    a["cns"], a["emd"] = f("cns_leukemia"), f("emd")
+    a["cns2"] = (s("cns_status") == "CNS-2").astype(int) * a["cns"]
+    a["cns3"] = (s("cns_status") == "CNS-3").astype(int) * a["cns"]
+    a["testicular"], a["diffuse"], a["single_site"] = f("testicular"), f("emd_diffuse"), f("emd_single_site")
+    a["complex_yes"] = (s("complex_karyotype") == "yes").astype(int)
+    a["complex_unk"] = (s("complex_karyotype") == "unknown").astype(int)
+    for k in ("bcr_abl", "tel_aml1", "e2a_pbx1", "e2a_hlf", "ikzf1", "tp53"):
+        a[k] = f(k)
+    a["bcr_p190"] = (s("bcr_abl_type") == "P190").astype(int)
+    a["cml_bc"] = f("cml_blast_crisis")
+    a["other_mut"] = f("other_mutation")
+    a["refractory"] = (s("disease_status") == "refractory").astype(int)
+    a["prior_hsct"], a["dli"], a["donor_pbmc"] = f("prior_hsct"), f("dli"), f("donor_derived_pbmc")
+    a["cd28"] = (s("costim") == "CD28").astype(int)
+    a["dose_ge3"] = (s("dose_group") == ">=3").astype(int)
+    a["dose_lt1"] = f("dose_lt1")
+    a["t2_rel_ge18"] = (s("prior_relapse_time") == ">=18 months").astype(int)
+    for k in ("cr1", "cr2", "nr"):
+        a[f"t2_{k}"] = (s("best_response_before") == k.upper()).astype(int)
+    a["cr"] = s("response").isin(["CR", "CRi"]).astype(int)
+    a["cri"] = (s("response") == "CRi").astype(int)
+    a["mrd_neg"] = f("mrd_negative")
+    g = f("crs_grade")
+    for k in range(5):
+        a[f"crs{k}"] = (g == k).astype(int)
+    a["crs12"], a["crs34"] = g.isin([1, 2]).astype(int), g.isin([3, 4]).astype(int)
+    g = f("neurotox_grade")
+    for k in range(4):
+        a[f"neuro{k}"] = (g == k).astype(int)
+    a["neuro23"] = g.isin([2, 3]).astype(int)
+    a["seizure"], a["dex"], a["toci"] = f("seizure"), f("dexamethasone"), f("tocilizumab")
+    a["bcr_neg_d30"], a["bcr_neg_d60"] = f("bcr_abl_neg_d30"), f("bcr_abl_neg_d60")
+    a["hsct"] = f("hsct_after")
+    a["donor_mud"] = (s("donor_type") == "matched unrelated").astype(int)
+    a["donor_sib"] = (s("donor_type") == "HLA-identical sibling").astype(int)
+    a["donor_haplo"] = (s("donor_type") == "haploidentical").astype(int)
+    a["cond_bu"] = (s("conditioning") == "Bu").astype(int)
+    a["relapse"] = f("relapse")
+    a["rel_cd19neg"] = (s("relapse_cd19") == "CD19-").astype(int)
+    a["rel_emd"] = (s("relapse_site") == "EMD").astype(int)
+    rd = pd.to_numeric(c["relapse_day"], errors="coerce")
+    dd = pd.to_numeric(c["death_day"], errors="coerce")
+    a["rel_early"] = ((a["relapse"] == 1) & (rd <= T.EARLY_DAY)).astype(int)
+    a["death"] = f("death")
+    for k, v in (("dc_relapse", "leukemia"), ("dc_gvhd", "GVHD"), ("dc_infection", "infection"),
+                 ("dc_other", "other")):
+        a[k] = (s("death_cause") == v).astype(int)
+    a["death_early"] = ((a["death"] == 1) & (dd <= T.EARLY_DAY)).astype(int)
+    a["short_fu"] = ((a["death"] == 0) & (a["relapse"] == 0) & (a["cr"] == 1) & (a["hsct"] == 0)
+                     & (f("os_days") < T.EARLY_DAY)).astype(int)
+    a["gvhd_acute"] = s("gvhd_after_cart").str.startswith("acute").astype(int)
+    a["gvhd_chronic"] = s("gvhd_after_cart").str.startswith("chronic").astype(int)
+    a["lfs_ev"] = ((a["relapse"] == 1) | (a["death"] == 1) | (a["cr"] == 0)).astype(int)
+    a["hsct_after"] = a["hsct"]
+    return a
+
+
+# ------------------------------------------------------------------------------------------
+# the fit table
+# ------------------------------------------------------------------------------------------
+def fit_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """Every target: published vs reconstructed, tolerance, basis (fitted / overridden)."""
+    bound = T.bind(claims)
+    a = attributes_from_cohort(cohort)
+    rows = []
+    for t, val in bound.counts:
+        got = milp_.evaluate(a, t.where)
+        rows.append(dict(claim_id=t.claim_id, target=f"count {t.field}", published=val,
+                         reconstructed=got, tolerance=0.0, basis="fitted", met=got == val))
+    day = {k: pd.to_numeric(cohort[k], errors="coerce") for k in ("os_days", "hsct_day", "relapse_day", "death_day")}
+    for t, val in bound.times:
+        x = day[t.column][times_._mask(a, t.where)].dropna().to_numpy(float)
+        got = {"median": np.median, "min": np.min, "max": np.max}[t.stat](x) if len(x) else np.nan
+        rows.append(dict(claim_id=t.claim_id, target=f"{t.stat} {t.column}", published=val,
+                         reconstructed=float(got), tolerance=0.0, basis="fitted", met=bool(got == val)))
+    for t, pct, days in bound.km:
+        m = times_._mask(a, t.where)
+        tt = pd.to_numeric(cohort[f"{t.endpoint}_days"]).to_numpy(float)[m]
+        ee = pd.to_numeric(cohort[f"{t.endpoint}_event"]).to_numpy(int)[m]
+        s, nr = times_.km_at(tt, ee, days)
+        tol = times_.km_tolerance(s, nr)
+        rows.append(dict(claim_id=t.claim_id, target=f"KM {t.endpoint} at {days:g} d",
+                         published=pct, reconstructed=round(100 * s, 2), tolerance=round(tol, 2),
+                         basis="fitted", met=abs(100 * s - pct) <= tol))
+    for cid in sorted(T.OVERRIDDEN):
+        base = cid.split(":")[0]
+        pub = claims.loc[base].get("n", "") if base in claims.index else ""
+        rows.append(dict(claim_id=cid, target="overridden (decisions.csv)", published=pub,
+                         reconstructed=np.nan, tolerance=np.nan, basis="overridden", met=np.nan))
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------
+# one reconstruction
+# ------------------------------------------------------------------------------------------
+def _continuous(cohort: pd.DataFrame, seed: int) -> pd.DataFrame:
+    try:
+        mod = importlib.import_module("cart19.continuous")
+    except ImportError:
+        return cohort  # columns stay empty until cart19.continuous exists
+    return mod.assign_continuous(cohort, seed)
+
+
+def reconstruct(claims_path: str | Path = CLAIMS_CSV, seed: int = DEFAULT_SEED,
+                sa_iters: int = SA_ITERS, continuous: bool = True):
+    """One cohort. Returns (cohort, not_infused, fit)."""
+    claims = T.read_claims(claims_path)
+    bound = T.bind(claims, claims_path, strict=True)
+    attrs = milp_.solve(bound.counts, seed, planning=T.planning_windows(bound))
+    days, _loss, _ = times_.assign_times(attrs, bound, seed, sa_iters)
+    cohort = to_cohort(attrs, days)
+    if continuous:
+        cohort = _continuous(cohort, seed)
+    not_inf = not_infused_table(len(cohort))
+    fit = fit_table(cohort, claims)
+    return cohort, not_inf, fit
+
+
+def not_infused_table(n_infused: int, n_enrolled: int = 115) -> pd.DataFrame:
+    """The enrolled patients who were not infused (Methods: 110 of 115 products infused)."""
+    k = n_enrolled - n_infused
+    return pd.DataFrame({
+        "patient_id": [f"X{i + 1:03d}" for i in range(k)],
+        "status": ["enrolled, not infused"] * k,
+        "reason": ["CAR T-cell product not manufactured or not infused (reason not published)"] * k,
+    })
+
+
+def write_outputs(cohort, not_inf, fit, out: Path) -> None:
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cohort.to_csv(out, index=False, lineterminator="\n")
+    not_inf.to_csv(out.parent / "not_infused.csv", index=False, lineterminator="\n")
+    fit.to_csv(out.parent / "fit.csv", index=False, lineterminator="\n")
+    T.decisions_frame().to_csv(out.parent / "decisions.csv", index=False, lineterminator="\n")
+
+
+def _one(seed: int, claims_path: str, out_dir: str, sa_iters: int) -> str:
+    cohort, _ni, _fit = reconstruct(claims_path, seed, sa_iters)
+    p = Path(out_dir) / f"cohort_seed{seed}.csv"
+    cohort.to_csv(p, index=False, lineterminator="\n")
+    return str(p)
+
+
+def ensemble(k: int, out_dir: str | Path, claims_path=CLAIMS_CSV, base_seed: int = DEFAULT_SEED,
+             n_jobs: int = 2, sa_iters: int = SA_ITERS) -> list[str]:
+    """K distinct cohorts (seeds base_seed+1 .. base_seed+K), in parallel with joblib."""
+    from joblib import Parallel, delayed
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    return Parallel(n_jobs=n_jobs)(delayed(_one)(base_seed + i + 1, str(claims_path), str(out_dir), sa_iters)
+                                   for i in range(k))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m cart19 reconstruct",
+                                 description="Reconstruct a pseudo patient-level cohort (not trial data).")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--out", default=str(COHORT_CSV), help="cohort CSV; siblings not_infused/fit/decisions")
+    ap.add_argument("--claims", default=str(CLAIMS_CSV))
+    ap.add_argument("--iters", type=int, default=SA_ITERS, help="stage-2 search iterations")
+    ap.add_argument("--ensemble", type=int, default=0, metavar="K")
+    ap.add_argument("--out-dir", default="data/cohort/ensemble")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.ensemble:
+        paths = ensemble(args.ensemble, args.out_dir, args.claims, args.seed, args.jobs, args.iters)
+        print(f"wrote {len(paths)} cohorts to {args.out_dir}")
+        return 0
+    cohort, not_inf, fit = reconstruct(args.claims, args.seed, args.iters)
+    write_outputs(cohort, not_inf, fit, Path(args.out))
+    n_miss = int((fit["met"] == False).sum())  # noqa: E712
+    print(f"wrote {args.out}: {len(cohort)} patients; {len(fit)} targets, {n_miss} not met")
+    return 0
