@@ -7,6 +7,8 @@ VPY := $(VENV)/bin/python
 ARGS ?=
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS="-k build -x"`.
 PYTEST_ARGS ?=
+# Extra JupyterLab arguments, e.g. `make lab LAB_ARGS="--no-browser --port 8899"`.
+LAB_ARGS ?=
 
 # Determinism for everything run from here (hash order, matplotlib SVG/PDF dates).
 export PYTHONHASHSEED := 0
@@ -47,7 +49,8 @@ test: venv
 lab: venv
 	$(VPY) -m cart19.build lab-settings
 	cd notebooks && ../$(VPY) -m jupyter lab --ServerApp.root_dir=. \
-	    --ServerApp.contents_manager_class=jupytext.TextFileContentsManager
+	    --ServerApp.contents_manager_class=jupytext.TextFileContentsManager \
+	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Benchmark (not a test): cold build, no-op rebuild, one-notebook rebuild, plain jupyter-book.
 bench: venv
