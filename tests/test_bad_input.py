@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 CLAIMS = "data/published/claims.csv"
 COHORT = "data/cohort/cohort.csv"
 NOT_INFUSED = "data/cohort/not_infused.csv"
+READINGS = "data/published/readings.csv"
 PARAMS = "notebooks/params.yml"
 # a subprocess must not take the machine down with it; far above the ~1-3 s these take
 TIMEOUT = 300
@@ -113,6 +114,20 @@ def claims_n_gt_N():
     return set_cell(CLAIMS, row, "n", str(big_n)), "n", row
 
 
+def readings_dup_id():
+    header, rows = read_csv(READINGS)
+    rows[1][header.index("reading_id")] = rows[0][header.index("reading_id")]
+    return write_csv(header, rows), "reading_id", 2
+
+
+def readings_unknown_claim():
+    row = 3
+    header, rows = read_csv(READINGS)
+    col = header.index("claims")
+    rows[row - 1][col] = rows[row - 1][col] + ";results.no_such_claim"
+    return write_csv(header, rows), "claims", row
+
+
 def params_line(name: str) -> int:
     lines = (REPO / PARAMS).read_text(encoding="utf-8").splitlines()
     return next(i for i, ln in enumerate(lines, start=1) if ln.startswith(f"{name}:"))
@@ -150,6 +165,9 @@ CASES: list[Case] = [
     Case("claims-unparseable-p", CLAIMS, claims_bad_p, r"not a number"),
     Case("claims-n-greater-than-N", CLAIMS, claims_n_gt_N, r"n must not exceed N"),
     Case("claims-missing", CLAIMS, deleted(), r"missing", build_rule=r"missing"),
+    # --- readings adopted where the paper contradicts itself
+    Case("readings-duplicate-id", READINGS, readings_dup_id, r"reading_id must be unique"),
+    Case("readings-unknown-claim-id", READINGS, readings_unknown_claim, r"claim id not in claims\.csv"),
     # --- parameters: the file
     Case("params-date-instead-of-int", PARAMS, params_with("seed", "2020-05-26"),
          r"default must be an int, float, str, bool or list"),
@@ -177,7 +195,7 @@ def _ids(cases):
     return [c.id for c in cases]
 
 
-FILE_OPTION = {CLAIMS: "--claims", COHORT: "--cohort", NOT_INFUSED: "--not-infused", PARAMS: "--params"}
+FILE_OPTION = {CLAIMS: "--claims", READINGS: "--readings", COHORT: "--cohort", NOT_INFUSED: "--not-infused", PARAMS: "--params"}
 
 
 def test_cases_are_distinct_and_enough():

@@ -1,4 +1,4 @@
-"""``python -m cart19 validate [--claims P] [--cohort P] [--not-infused P] [--params P]``.
+"""``python -m cart19 validate [--claims P] [--readings P] [--cohort P] [--not-infused P] [--params P]``.
 
 Loads every input file of the book with the loader that the chapters use, so a bad cell is
 reported here (file, column, 1-based row, rule: :class:`cart19.errors.InputError`) instead of in the
@@ -6,6 +6,8 @@ middle of a build. The loaders own the rules; this module only knows which loade
 
 - ``data/published/claims.csv``  -> :func:`cart19.claims.load_claims` (the published record, every
   number printed in Zhang et al. 2020, abstract, text, Tables 1-5, figure captions);
+- ``data/published/readings.csv`` -> :func:`cart19.audit.adopted_readings` (the readings adopted
+  where the paper contradicts itself; its claim ids are checked against the claims file validated);
 - ``data/cohort/cohort.csv``      -> :func:`cart19.cohort.load_cohort` (the *reconstructed* pseudo
   patient-level cohort, not the trial's data);
 - ``data/cohort/not_infused.csv`` -> :func:`cart19.cohort.load_not_infused` (enrolled, never infused;
@@ -38,9 +40,14 @@ __all__ = ["LOADERS", "input_files", "loader_for", "validate_file", "validate_fi
 LOADERS: dict[str, tuple[str, str]] = {
     "notebooks/params.yml": ("cart19.params", "load_params"),
     "data/published/claims.csv": ("cart19.claims", "load_claims"),
+    "data/published/readings.csv": ("cart19.audit", "adopted_readings"),
     "data/cohort/cohort.csv": ("cart19.cohort", "load_cohort"),
     "data/cohort/not_infused.csv": ("cart19.cohort", "load_not_infused"),
 }
+#: Loaders that check ids against the published record get the record being validated (so
+#: ``--claims P`` is used throughout): input -> keyword argument of its loader.
+NEEDS_CLAIMS: dict[str, str] = {"data/published/readings.csv": "claims"}
+CLAIMS = "data/published/claims.csv"
 #: Directories under data/ that hold build outputs (written by notebooks), not inputs.
 OUTPUT_DIRS = ("data/derived/",)
 #: Files under data/ that are documentation, not data.
@@ -65,13 +72,19 @@ def _display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def validate_file(rel: str, path: Path | str) -> None:
-    """Load ``path`` with the loader of input ``rel``; InputError if it is missing or breaks a rule."""
+def validate_file(rel: str, path: Path | str, claims_path: Path | str | None = None):
+    """Load ``path`` with the loader of input ``rel``; InputError if it is missing or breaks a rule.
+
+    ``claims_path`` is the published record that id-checking loaders (:data:`NEEDS_CLAIMS`) compare
+    against (default: their own default). Returns what the loader returned."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "required input file is missing" if not path.exists()
                          else "is not a regular file")
-    loader_for(rel)(path)
+    kwargs = {}
+    if rel in NEEDS_CLAIMS and claims_path is not None:
+        kwargs[NEEDS_CLAIMS[rel]] = loader_for(CLAIMS)(Path(claims_path))
+    return loader_for(rel)(path, **kwargs)
 
 
 def input_files(root: Path | str = paths.ROOT,
@@ -93,7 +106,7 @@ def validate_files(files: Mapping[str, Path | str]) -> list[str]:
     :class:`InputError` (its message names file, column, row and rule)."""
     done = []
     for rel, path in files.items():
-        validate_file(rel, path)
+        validate_file(rel, path, files.get(CLAIMS))
         done.append(str(path))
     return done
 
@@ -128,6 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--root", type=Path, default=None,
                     help="repository root (default: $CART19_ROOT or this checkout)")
     ap.add_argument("--claims", type=Path, help="claims.csv to check instead of data/published/claims.csv")
+    ap.add_argument("--readings", type=Path,
+                    help="readings.csv to check instead of data/published/readings.csv")
     ap.add_argument("--cohort", type=Path, help="cohort.csv to check instead of data/cohort/cohort.csv")
     ap.add_argument("--not-infused", type=Path, dest="not_infused",
                     help="not_infused.csv to check instead of data/cohort/not_infused.csv")
@@ -141,17 +156,23 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     root = (args.root or paths.ROOT).resolve()
     files = input_files(root, {"data/published/claims.csv": args.claims,
+                               "data/published/readings.csv": args.readings,
                                "data/cohort/cohort.csv": args.cohort,
                                "data/cohort/not_infused.csv": args.not_infused,
                                "notebooks/params.yml": args.params})
     # every file is checked (one run shows every bad file); the first error is raised, the
     # command line prints it and exits 1, the later ones are printed here first
     errors: list[InputError] = []
+    bad: set[str] = set()
     for rel, path in files.items():
+        if rel in NEEDS_CLAIMS and CLAIMS in bad:
+            print(f"not checked (needs a valid {CLAIMS}): {_display(path, root)}", file=sys.stderr)
+            continue
         try:
-            validate_file(rel, path)
+            validate_file(rel, path, files.get(CLAIMS))
         except InputError as exc:
             errors.append(exc)
+            bad.add(rel)
             continue
         print(f"ok: {_display(path, root)}", flush=True)
     for rel in unchecked_files(root):
