@@ -47,3 +47,12 @@ def test_figure_draws_a_bar_per_patient():
     assert sorted(round(b.get_width(), 6) for b in bars) == sorted(
         round(float(v), 6) for v in c["os_days"])
     assert ax.get_legend() is not None
+
+
+def test_nullable_integer_days_are_accepted():
+    # the reconstruction writes day columns as pandas nullable Int64
+    c = synthetic_cohort(7)
+    for col in ("hsct_day", "relapse_day", "death_day"):
+        c[col] = c[col].round().astype("Int64")
+    lanes = swimmer_lanes(c)
+    assert lanes["hsct_day"].dtype == float and lanes["hsct_day"].notna().sum() == c["hsct_after"].sum()

@@ -89,3 +89,11 @@ def test_missing_hsct_day_is_an_error():
     c.loc[i, "hsct_day"] = np.nan
     with pytest.raises(ValueError, match="hsct_day"):
         immortal_time_table(c)
+
+
+def test_nullable_integer_days_are_accepted():
+    c = synthetic_cohort(8)
+    c["hsct_day"] = c["hsct_day"].round().astype("Int64")
+    d = cr_patients(c)
+    assert d["hsct_day"].dtype == float
+    assert len(long_format(d, "os")) == len(d) + int(d["hsct"].sum())

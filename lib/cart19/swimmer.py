@@ -41,10 +41,10 @@ def swimmer_lanes(cohort: pd.DataFrame) -> pd.DataFrame:
         "patient_id": cohort["patient_id"].to_numpy(),
         "group": group,
         "response": resp.to_numpy(),
-        "end_day": pd.to_numeric(cohort["os_days"]).to_numpy(dtype=float),
+        "end_day": pd.to_numeric(cohort["os_days"]).astype(float).to_numpy(),
         "died": _flag(cohort["os_event"]).to_numpy(),
-        "hsct_day": np.where(hsct, pd.to_numeric(cohort["hsct_day"]), np.nan),
-        "relapse_day": np.where(relapse, pd.to_numeric(cohort["relapse_day"]), np.nan),
+        "hsct_day": np.where(hsct, pd.to_numeric(cohort["hsct_day"]).astype(float), np.nan),
+        "relapse_day": np.where(relapse, pd.to_numeric(cohort["relapse_day"]).astype(float), np.nan),
         "relapse_cd19neg": (relapse & _cd19_negative(cohort["relapse_cd19"])).to_numpy(),
     })
     lanes["_g"] = lanes["group"].map({g: i for i, g in enumerate(GROUPS)})

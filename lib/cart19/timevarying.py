@@ -39,7 +39,7 @@ def cr_patients(cohort: pd.DataFrame) -> pd.DataFrame:
     resp = _check_response(cohort)
     d = cohort.loc[resp.isin(["CR", "CRi"]).to_numpy()].copy()
     d["hsct"] = _flag(d["hsct_after"]).astype(int)
-    d["hsct_day"] = np.where(d["hsct"] == 1, pd.to_numeric(d["hsct_day"]), np.nan)
+    d["hsct_day"] = np.where(d["hsct"] == 1, pd.to_numeric(d["hsct_day"]).astype(float), np.nan)
     if d.loc[d["hsct"] == 1, "hsct_day"].isna().any():
         i = d.index[(d["hsct"] == 1) & d["hsct_day"].isna()][0]
         raise ValueError(f"column 'hsct_day', row {cohort.index.get_loc(i) + 1}: missing for a "
