@@ -97,3 +97,14 @@ def test_nullable_integer_days_are_accepted():
     d = cr_patients(c)
     assert d["hsct_day"].dtype == float
     assert len(long_format(d, "os")) == len(d) + int(d["hsct"].sum())
+
+
+def test_lfs_counted_from_cr_is_put_on_the_infusion_clock():
+    c = synthetic_cohort(9)
+    base = immortal_time_table(c, 63)
+    shifted = c.copy()
+    cr = shifted["response"] != "NR"
+    shifted["cr_day"] = np.where(cr, 30.0, np.nan)
+    shifted.loc[cr, "lfs_days"] = shifted.loc[cr, "lfs_days"] - 30  # LFS from CR, as the paper
+    again = immortal_time_table(shifted, 63)
+    pd.testing.assert_frame_equal(base, again)

@@ -28,7 +28,8 @@ from scipy import stats
 from cart19.flow import _check_response, _flag
 from cart19.survival import cox
 
-ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_days", "lfs_event")}
+#: endpoint -> (duration, event) columns of :func:`cr_patients`, both counted from infusion
+ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_from_infusion", "lfs_event")}
 METHODS = ("fixed", "time_varying", "landmark")
 DEFAULT_LANDMARK = 63  # the paper's median day of allo-HSCT (Table 4 / Results)
 
@@ -44,8 +45,15 @@ def cr_patients(cohort: pd.DataFrame) -> pd.DataFrame:
         i = d.index[(d["hsct"] == 1) & d["hsct_day"].isna()][0]
         raise ValueError(f"column 'hsct_day', row {cohort.index.get_loc(i) + 1}: missing for a "
                          "patient with hsct_after = 1")
-    for ep, (dur, ev) in ENDPOINTS.items():
-        d[dur] = pd.to_numeric(d[dur]).astype(float)
+    d["os_days"] = pd.to_numeric(d["os_days"]).astype(float)
+    # The paper counts LFS from the date of CR; the cohort's lfs_days follows it (lfs_days +
+    # cr_day = day of relapse/death/last follow-up). HSCT days and landmarks are days from
+    # infusion, so LFS is put on the same clock. Without a cr_day column lfs_days is taken
+    # to be counted from infusion already.
+    offset = (pd.to_numeric(d["cr_day"]).astype(float).fillna(0.0) if "cr_day" in d.columns
+              else 0.0)
+    d["lfs_from_infusion"] = pd.to_numeric(d["lfs_days"]).astype(float) + offset
+    for dur, ev in ENDPOINTS.values():
         d[ev] = _flag(d[ev]).astype(int)
     return d.reset_index(drop=True)
 
@@ -138,8 +146,9 @@ def immortal_time_table(cohort: pd.DataFrame, landmark_days: float | Iterable[fl
                         covariates: Sequence[str] = ()) -> pd.DataFrame:
     """HR of allo-HSCT vs none for OS and LFS by the three methods (Figure 3 / Table 5 question).
 
-    Population: CR/CRi patients (Figure 3's 102). Durations from infusion (``os_days``,
-    ``lfs_days``). ``landmark_days``: one day or several (one landmark row each).
+    Population: CR/CRi patients (Figure 3's 102). Durations from infusion (``os_days``, and
+    ``lfs_days + cr_day`` for LFS, see :func:`cr_patients`). ``landmark_days``: one day or
+    several (one landmark row each).
     ``covariates``: extra baseline columns (numeric 0/1) adjusted for in every model.
     Columns: endpoint, method, landmark_day, n, events, n_hsct, hr, ci_low, ci_high, p.
     """
