@@ -369,3 +369,20 @@ def test_validate_override_paths_are_checked_instead(repo_copy, tmp_path):
     assert files[CLAIMS] == good
     proc = run_cli(repo_copy, "validate", "--claims", str(good))
     assert f"ok: {good}" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_validate_reads_checks_what_the_build_reads(tmp_path):
+    """validate_reads (the hook for the build's plan): loads each read file that has a loader, skips
+    unchanged files already found valid (memo), and refuses a changed bad one naming the cell."""
+    (tmp_path / "data" / "published").mkdir(parents=True)
+    shutil.copy(REPO / CLAIMS, tmp_path / CLAIMS)
+    (tmp_path / "data" / "other.txt").write_text("not an input with a loader")
+    memo: dict[str, str] = {}
+    assert V.validate_reads(tmp_path, [CLAIMS, "data/other.txt"], memo) == [CLAIMS]
+    assert set(memo) == {CLAIMS}
+    assert V.validate_reads(tmp_path, [CLAIMS], memo) == []          # unchanged: not re-read
+    data, column, row = claims_n_gt_N()
+    (tmp_path / CLAIMS).write_bytes(data)
+    with pytest.raises(InputError) as ei:
+        V.validate_reads(tmp_path, [CLAIMS], memo)                   # changed: read again
+    assert (ei.value.column, ei.value.row) == (column, row)

@@ -14,7 +14,8 @@ middle of a build. The loaders own the rules; this module only knows which loade
   Figure 1's flow);
 - ``notebooks/params.yml``        -> :func:`cart19.params.load_params` (the build's parameters).
 
-Any other file under ``data/`` that :data:`LOADERS` does not know is listed as unchecked (a data file
+Files matching :data:`OPTIONAL_LOADERS` (the ensemble's cohorts) are checked when present. Any other
+file under ``data/`` that no loader reads is listed as unchecked (a data file
 without a loader is a gap to close, not an error of the user's input). Outputs that notebooks write
 (``data/derived/``) are not inputs and are not listed.
 
@@ -23,6 +24,7 @@ Pure functions: the repository root and every path are arguments; nothing is cac
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import importlib
 import os
 import sys
@@ -32,8 +34,8 @@ from pathlib import Path
 from cart19 import paths
 from cart19.errors import InputError
 
-__all__ = ["LOADERS", "input_files", "loader_for", "validate_file", "validate_files", "validate",
-           "unchecked_files", "main"]
+__all__ = ["LOADERS", "OPTIONAL_LOADERS", "input_files", "loader_for", "validate_file",
+           "validate_files", "validate_reads", "validate", "unchecked_files", "main"]
 
 #: Input file (relative to the repository root) -> (module, loader function). Order = check order.
 #: The parameters come first, as in the build (and they are cheap: no pandas import).
@@ -48,15 +50,30 @@ LOADERS: dict[str, tuple[str, str]] = {
 #: ``--claims P`` is used throughout): input -> keyword argument of its loader.
 NEEDS_CLAIMS: dict[str, str] = {"data/published/readings.csv": "claims"}
 CLAIMS = "data/published/claims.csv"
+#: Further inputs that may or may not be there (glob below the root -> loader): checked when present,
+#: never required. The ensemble's cohorts are cohorts like any other.
+OPTIONAL_LOADERS: dict[str, tuple[str, str]] = {
+    "data/cohort/ensemble/*.csv": ("cart19.cohort", "load_cohort"),
+}
 #: Directories under data/ that hold build outputs (written by notebooks), not inputs.
 OUTPUT_DIRS = ("data/derived/",)
 #: Files under data/ that are documentation, not data.
 DOC_SUFFIXES = (".md", ".txt")
 
 
+def _entry(rel: str) -> tuple[str, str] | None:
+    if rel in LOADERS:
+        return LOADERS[rel]
+    return next((v for pat, v in OPTIONAL_LOADERS.items() if fnmatch.fnmatchcase(rel, pat)), None)
+
+
 def loader_for(rel: str):
-    """The loader function of input file ``rel`` (a key of :data:`LOADERS`)."""
-    module, name = LOADERS[rel]
+    """The loader function of input file ``rel`` (a key of :data:`LOADERS` or a path matching
+    :data:`OPTIONAL_LOADERS`)."""
+    entry = _entry(rel)
+    if entry is None:
+        raise KeyError(f"no loader for {rel!r}")
+    module, name = entry
     fn = getattr(importlib.import_module(module), name, None)
     if fn is None:
         # a registry entry whose loader does not exist is a defect of the code, not of the input
@@ -93,6 +110,8 @@ def input_files(root: Path | str = paths.ROOT,
     (``{rel: path}``, None = keep the default) replacing individual files."""
     root = Path(root)
     files = {rel: root / rel for rel in LOADERS}
+    for pattern in OPTIONAL_LOADERS:
+        files.update({p.relative_to(root).as_posix(): p for p in sorted(root.glob(pattern)) if p.is_file()})
     for rel, p in (overrides or {}).items():
         if rel not in LOADERS:
             raise KeyError(f"no loader for {rel!r}; known inputs: {', '.join(LOADERS)}")
@@ -111,6 +130,35 @@ def validate_files(files: Mapping[str, Path | str]) -> list[str]:
     return done
 
 
+def validate_reads(root: Path | str, rels, memo: dict[str, str] | None = None) -> list[str]:
+    """For the build's plan (before any kernel starts): validate each of ``rels`` (data files relative
+    to ``root``, e.g. the notebooks' ``cart19.reads``) that has a loader; return those checked.
+
+    ``memo`` (``{rel: sha256}`` of files found valid, kept by the caller, e.g. in .cache/build) skips
+    files whose content has not changed since they were last found valid, so a no-op rebuild does
+    not import pandas; it is updated in place. Raises InputError for the first bad file.
+    """
+    import hashlib
+
+    root = Path(root)
+    checked = []
+    for rel in sorted(set(rels), key=lambda r: (list(LOADERS).index(r) if r in LOADERS else 99, r)):
+        if _entry(rel) is None:
+            continue
+        path = root / rel
+        sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        if rel in NEEDS_CLAIMS and sha is not None:
+            claims = root / CLAIMS
+            sha += hashlib.sha256(claims.read_bytes()).hexdigest() if claims.is_file() else ""
+        if memo is not None and sha is not None and memo.get(rel) == sha:
+            continue
+        validate_file(rel, path, root / CLAIMS)
+        if memo is not None and sha is not None:
+            memo[rel] = sha
+        checked.append(rel)
+    return checked
+
+
 def unchecked_files(root: Path | str = paths.ROOT) -> list[str]:
     """Data files under ``root/data`` that no loader checks (documentation and outputs excluded)."""
     root = Path(root)
@@ -120,7 +168,7 @@ def unchecked_files(root: Path | str = paths.ROOT) -> list[str]:
     out = []
     for p in sorted(data.rglob("*")):
         rel = p.relative_to(root).as_posix()
-        if (p.is_file() and rel not in LOADERS and not rel.startswith(OUTPUT_DIRS)
+        if (p.is_file() and _entry(rel) is None and not rel.startswith(OUTPUT_DIRS)
                 and not p.name.startswith(".") and p.suffix not in DOC_SUFFIXES):
             out.append(rel)
     return out
