@@ -62,6 +62,7 @@ KERNEL_ENV = {
     "SOURCE_DATE_EPOCH": "0",       # matplotlib writes no date into SVG/PDF
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
 }
+IPYTHON_KERNEL_CONFIG = "c.IPKernelApp.log_level = 'CRITICAL'\n"
 MATPLOTLIBRC = "svg.hashsalt: cart19\nsvg.fonttype: path\n"
 
 
@@ -445,6 +446,14 @@ def _kernel_env(layout: Layout) -> None:
     rc = layout.cache / "matplotlibrc"
     if not rc.exists() or rc.read_text() != MATPLOTLIBRC:
         rc.write_text(MATPLOTLIBRC)
+    # a private IPython profile: no user startup files can change outputs, and the kernel's
+    # start-up warnings (unencrypted local TCP, interrupt at shutdown) stay off the progress lines
+    profile = layout.cache / "ipython" / "profile_default"
+    profile.mkdir(parents=True, exist_ok=True)
+    kcfg = profile / "ipython_kernel_config.py"
+    if not kcfg.exists() or kcfg.read_text() != IPYTHON_KERNEL_CONFIG:
+        kcfg.write_text(IPYTHON_KERNEL_CONFIG)
+    os.environ["IPYTHONDIR"] = str(layout.cache / "ipython")
     os.environ.update(KERNEL_ENV)
     os.environ["MATPLOTLIBRC"] = str(rc)
     os.environ["CART19_ROOT"] = str(layout.root)
