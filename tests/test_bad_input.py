@@ -187,7 +187,79 @@ CASES: list[Case] = [
 
 
 # ------------------------------------------------------------------------------- cohort cases
-COHORT_CASES: list[Case] = []
+def cohort_drop_column(column: str):
+    def make():
+        header, rows = read_csv(COHORT)
+        k = header.index(column)
+        return write_csv(header[:k] + header[k + 1:], [r[:k] + r[k + 1:] for r in rows]), column, None
+    return make
+
+
+def cohort_cell(column: str, value: Callable[[dict], str], pred: Callable[[dict], bool] = lambda r: True,
+                skip: int = 2):
+    """cohort.csv with ``column`` of the first row (after ``skip`` rows) fitting ``pred`` set to
+    ``value(row)``: not the first row, so that a loader reporting row 1 for everything fails."""
+    def make():
+        header, rows = read_csv(COHORT)
+        row = next(i for i, r in enumerate(rows, start=1) if i > skip and pred(dict(zip(header, r))))
+        new = value(dict(zip(header, rows[row - 1])))
+        return set_cell(COHORT, row, column, new), column, row
+    return make
+
+
+def cohort_dup_id():
+    header, rows = read_csv(COHORT)
+    row = 5
+    rows[row - 1][header.index("patient_id")] = rows[row - 2][header.index("patient_id")]
+    return write_csv(header, rows), "patient_id", row
+
+
+def cohort_non_utf8():
+    # a Latin-1 byte inside the text cell of one patient (what a spreadsheet export can produce)
+    column, row = "death_cause", None
+    header, rows = read_csv(COHORT)
+    k = header.index(column)
+    row = next(i for i, r in enumerate(rows, start=1) if i > 2 and r[k])
+    data = write_csv(header, rows)
+    lines = data.split(b"\n")
+    cells = lines[row].split(b",")       # line 0 is the header; no quoted commas in this file
+    assert len(cells) == len(header), "cohort.csv has quoted commas: adapt this case"
+    cells[k] = cells[k] + b"\xe9"
+    lines[row] = b",".join(cells)
+    return b"\n".join(lines), column, row
+
+
+def _is(col: str, value: str = "1"):
+    return lambda r: r.get(col, "").strip() in {value, value + ".0"}
+
+
+def _num(r: dict, col: str) -> float:
+    return float(r[col])
+
+
+def not_infused_dup_id():
+    header, rows = read_csv(NOT_INFUSED)
+    rows[1][header.index("patient_id")] = rows[0][header.index("patient_id")]
+    return write_csv(header, rows), "patient_id", 2
+
+
+COHORT_CASES: list[Case] = [
+    Case("cohort-missing-column", COHORT, cohort_drop_column("os_event"), r"(?i)lack|missing|required"),
+    Case("cohort-text-in-numeric-column", COHORT, cohort_cell("age_years", lambda r: "abc"),
+         r"(?i)number|numeric|float|int"),
+    Case("cohort-negative-day", COHORT,
+         cohort_cell("relapse_day", lambda r: "-3", _is("relapse")), r"(?i)>= ?0|negative|non-negative"),
+    Case("cohort-event-flag-not-0-1", COHORT, cohort_cell("os_event", lambda r: "2"), r"0.*1"),
+    Case("cohort-death-before-relapse", COHORT,
+         cohort_cell("death_day", lambda r: str(int(_num(r, "relapse_day")) - 10),
+                     lambda r: _is("relapse")(r) and _is("death")(r) and _num(r, "relapse_day") > 10),
+         r"(?i)death.*relapse|relapse.*death"),
+    Case("cohort-duplicate-patient-id", COHORT, cohort_dup_id, r"(?i)unique|duplicate"),
+    Case("cohort-empty-file", COHORT, lambda: (b"", None, None), r"(?i)empty"),
+    Case("cohort-non-utf8", COHORT, cohort_non_utf8, r"UTF-8"),
+    Case("cohort-missing", COHORT, deleted(), r"missing", build_rule=r"missing"),
+    Case("not-infused-duplicate-id", NOT_INFUSED, not_infused_dup_id, r"(?i)unique|duplicate"),
+]
 CASES += COHORT_CASES
 
 
