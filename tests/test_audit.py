@@ -264,3 +264,18 @@ def test_cli_bad_claims_file(tmp_path):
         rc = cli.main(["audit", "--claims", str(bad)])
     assert rc != 0
     assert "column 'n'" in err.getvalue() and "row" in err.getvalue()
+
+
+def test_empty_cells_are_not_checkable(claims):
+    c = claims.copy()
+    for cid, col in [("table3.cr.sex.male", "N"), ("table3.carpeak.emd.with", "dispersion"),
+                     ("table4.age.2_14.hsct", "n"), ("table1.sex.male", "n")]:
+        c.loc[c["id"] == cid, col] = None
+    a = A.run_audit(c)
+    for cid in ("p.table3.cr.sex", "p.table3.carpeak.emd", "p.table4.age", "sum.table1.sex"):
+        assert _row(a, cid)["verdict"] == "not checkable", cid
+    assert not a["check_id"].str.startswith("error.").any(), \
+        a.loc[a["check_id"].str.startswith("error."), "explanation"].tolist()
+    gone = set(A.run_audit(claims)["check_id"]) - set(a["check_id"])
+    # only checks that need the emptied values to exist at all may vanish
+    assert all(g.startswith(("pct.", "carpeak.overall_mean.")) for g in gone), gone

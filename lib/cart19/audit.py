@@ -271,6 +271,25 @@ def _bm_reading(c: _Claims) -> str:
     return ""
 
 
+def _table3_n_check(c, out, cid, f, levels, ids) -> None:
+    """Table 3 group sizes: equal across the three columns, summing to N."""
+    if _need(out, c, cid, "sums", ids + ["table3.n"]):
+        Ns = {lv: {c.int(f"table3.{o}.{f}.{lv}", "N") for o in T3_OUTCOMES} for lv in levels}
+        if any(None in v for v in Ns.values()):
+            out.add(cid, "sums", ids + ["table3.n"], "", "", "not checkable",
+                    "a group size is not in the record")
+            return
+        same = all(len(v) == 1 for v in Ns.values())
+        tot = sum(min(v) for v in Ns.values())
+        ok = same and tot == c.int("table3.n")
+        out.add(cid, "sums", ids + ["table3.n"],
+                " + ".join(str(sorted(v)[0]) for v in Ns.values()) + f" vs {c.int('table3.n')}",
+                str(tot), "consistent" if ok else "inconsistent",
+                f"Table 3 {f}: the group sizes are the same in the three columns and add up "
+                f"to {tot}" if ok else f"Table 3 {f}: group sizes {Ns} do not add up to "
+                f"{c.int('table3.n')} or differ between columns.")
+
+
 def _sum_checks(c: _Claims, out: _Out) -> None:
     # ---- Table 1 margins
     for key, parts, reading in [
@@ -305,17 +324,7 @@ def _sum_checks(c: _Claims, out: _Out) -> None:
     for f, levels in T3_FACTORS.items():
         ids = [f"table3.{o}.{f}.{lv}" for o in T3_OUTCOMES for lv in levels]
         cid = f"sum.table3.n.{f}"
-        if _need(out, c, cid, "sums", ids + ["table3.n"]):
-            Ns = {lv: {c.int(f"table3.{o}.{f}.{lv}", "N") for o in T3_OUTCOMES} for lv in levels}
-            same = all(len(v) == 1 for v in Ns.values())
-            tot = sum(min(v) for v in Ns.values())
-            ok = same and tot == c.int("table3.n")
-            out.add(cid, "sums", ids + ["table3.n"],
-                    " + ".join(str(sorted(v)[0]) for v in Ns.values()) + f" vs {c.int('table3.n')}",
-                    str(tot), "consistent" if ok else "inconsistent",
-                    f"Table 3 {f}: the group sizes are the same in the three columns and add up "
-                    f"to {tot}" if ok else f"Table 3 {f}: group sizes {Ns} do not add up to "
-                    f"{c.int('table3.n')} or differ between columns.")
+        _table3_n_check(c, out, cid, f, levels, ids)
         for o in T3_OUTCOMES:
             _sum_check(c, out, f"sum.table3.{o}.{f}", [f"table3.{o}.{f}.{lv}" for lv in levels],
                        T3_TOTALS[o], f"Table 3 {T3_OUTCOMES[o]} by {f} vs the total in the text")
@@ -427,6 +436,10 @@ def _same_count(c, out, check_id, items, what, reading=""):
         vals.append((label, None if any(x is None for x in v) else sum(v)))
     got = [v for _, v in vals if v is not None]
     pub = "; ".join(f"{lab} {v}" for lab, v in vals)
+    if len(got) < 2:
+        out.add(check_id, "same_count", ids, pub, "", "not checkable",
+                f"{what}: fewer than two sources carry a value.")
+        return
     if len(set(got)) == 1:
         out.add(check_id, "same_count", ids, pub, str(got[0]), "consistent",
                 f"{what}: every source gives {got[0]}.")
@@ -659,6 +672,10 @@ def _p_checks(c: _Claims, out: _Out) -> None:
             if not _need(out, c, cid, "p_contingency", [a, b, p]):
                 continue
             k1, n1, k2, n2 = c.int(a), c.int(a, "N"), c.int(b), c.int(b, "N")
+            if None in (k1, n1, k2, n2):
+                out.add(cid, "p_contingency", [a, b, p], "", "", "not checkable",
+                        "a count or denominator of the comparison is not in the record")
+                continue
             _p_contingency(c, out, cid, [a, b], S.table_from_counts(k1, n1, k2, n2), p,
                            f"{T3_OUTCOMES[o]} {k1}/{n1} vs {k2}/{n2}")
     # ---- the same comparisons printed in the text
@@ -675,6 +692,10 @@ def _p_checks(c: _Claims, out: _Out) -> None:
         if not _need(out, c, cid, "p_contingency", [a, b, pid]):
             continue
         k1, n1, k2, n2 = c.int(a), c.int(a, "N"), c.int(b), c.int(b, "N")
+        if None in (k1, n1, k2, n2):
+            out.add(cid, "p_contingency", [a, b, pid], "", "", "not checkable",
+                    "a count or denominator of the comparison is not in the record")
+            continue
         _p_contingency(c, out, cid, [a, b], S.table_from_counts(k1, n1, k2, n2), pid,
                        f"{T3_OUTCOMES[o]} {k1}/{n1} vs {k2}/{n2} (text)")
     # CNS leukemia: counts derived from the printed rates (13/17 and 89/93)
@@ -703,8 +724,13 @@ def _p_checks(c: _Claims, out: _Out) -> None:
         cid = f"p.table4.{ch}"
         if not _need(out, c, cid, "p_contingency", ids + [pid]):
             continue
-        table = np.array([[c.int(f"table4.{ch}.{lv}.hsct"), c.int(f"table4.{ch}.{lv}.no_hsct")]
-                          for lv in levels])
+        cells = [[c.int(f"table4.{ch}.{lv}.hsct"), c.int(f"table4.{ch}.{lv}.no_hsct")]
+                 for lv in levels]
+        if any(x is None for r in cells for x in r):
+            out.add(cid, "p_contingency", ids + [pid], "", "", "not checkable",
+                    "a cell of the table is not in the record")
+            continue
+        table = np.array(cells)
         label = f"Table 4 {ch} " + ", ".join(f"{lv} {r[0]}/{r[1]}" for lv, r in
                                              zip(levels, table))
         alt = None
@@ -763,6 +789,10 @@ def _ttest_checks(c: _Claims, out: _Out) -> None:
             continue
         m1, s1, n1, m1t, s1t = _carpeak(c, f, l1)
         m2, s2, n2, m2t, s2t = _carpeak(c, f, l2)
+        if None in (m1, s1, n1, m2, s2, n2) or c.p_text(ids[2]) is None:
+            out.add(cid, "p_ttest", ids, "", "", "not checkable",
+                    "a mean, dispersion, group size or P is not in the record")
+            continue
         ptxt, cmp = c.p_text(ids[2])
         res = S.ttest_readings(m1, s1, n1, m2, s2, n2)
         repro = [k for k, v in res.items() if S.p_matches(v, ptxt, cmp)]
@@ -821,6 +851,10 @@ def _ttest_checks(c: _Claims, out: _Out) -> None:
         t, r = f"table3.carpeak.{f}.{lv}", f"results.carpeak.{f}.{lv}"
         cid = f"text.carpeak.{f}.{lv}"
         if not _need(out, c, cid, "text_vs_source", [t, r]):
+            continue
+        if None in [c.val(i, k) for i in (t, r) for k in ("mean", "dispersion")]:
+            out.add(cid, "text_vs_source", [t, r], "", "", "not checkable",
+                    "a mean or dispersion is not in the record")
             continue
         ok = all(S.round_decimal(S.to_decimal(c.text(t, k)), S.decimals_of(c.text(r, k)))
                  == S.to_decimal(c.text(r, k)) for k in ("mean", "dispersion"))
@@ -1270,6 +1304,22 @@ def _special_text_checks(c: _Claims, out: _Out) -> None:
                 + ("all do." if not outside else
                    ", ".join(f"{k} had {v:.1f}%" for k, v in outside.items())
                    + ". Reading: the range holds for the other subgroups only."))
+    # LFS is defined from the date of CR, yet a 1-year LFS is printed for all 110 patients
+    ids = ["results.fig2.lfs.all.1y", "results.fig2.lfs.cr.1y", "results.cr_day30", "table1.n"]
+    if _need(out, c, "text.lfs_all_definition", "text_vs_source", ids):
+        s_cr = c.val(ids[1], "percent")
+        cr, tot = c.int(ids[2]), c.int(ids[3])
+        implied = s_cr * cr / tot
+        out.add("text.lfs_all_definition", "text_vs_source", ids,
+                f"LFS all {c.text(ids[0], 'percent')}%, CR {c.text(ids[1], 'percent')}%",
+                f"{implied:.1f}% if non-responders fail at time 0", "not checkable",
+                f"LFS is defined from the date of CR, so it does not exist for the {tot - cr} "
+                f"non-responders, yet a 1-year LFS is printed for all {tot} patients. Counting "
+                f"non-responders as failures at time 0 would give {s_cr:g}% x {cr}/{tot} = "
+                f"{implied:.1f}% against the printed {c.text(ids[0], 'percent')}%; the remaining "
+                "gap may come from measuring time from infusion rather than from CR, which the "
+                "paper does not say. The reconstruction follows the definition (LFS among CR "
+                "patients) and treats the all-patient LFS as emergent.")
     # "half of them relapsed" vs 5 of 11
     ids = ["discussion.tp53.relapse", "results.tp53.relapse"]
     if _need(out, c, "text.tp53_half", "text_vs_source", ids):
@@ -1478,7 +1528,17 @@ def run_audit(claims: pd.DataFrame) -> pd.DataFrame:
     out = _Out()
     for fn in (_percent_checks, _sum_checks, _same_count_checks, _bounds_checks, _label_checks,
                _p_checks, _ttest_checks, _hr_checks, _text_checks, _marker_checks):
-        fn(c, out)
+        before = len(out.rows)
+        try:
+            fn(c, out)
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            # a value that a check needs is empty in the record: report it as a check row
+            # (visible in the summary and in the pinned verdicts) instead of losing the audit
+            del out.rows[before:]
+            out.add(f"error.{fn.__name__.strip('_')}", "bounds", [claims["id"].iloc[0]], "",
+                    "", "not checkable",
+                    f"the family {fn.__name__.strip('_')} could not run on this record "
+                    f"({type(exc).__name__}: {exc}); some value it needs is empty.")
     res = pd.DataFrame(out.rows)
     if "tests" not in res:
         res["tests"] = ""
