@@ -23,6 +23,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -343,6 +344,39 @@ def cli_error(proc: subprocess.CompletedProcess, cmd: str) -> str:
     return proc.stderr[proc.stderr.rindex(head) + len(head):]
 
 
+KERNELS_STARTING = "parallel jobs"   # the build prints "build: N notebooks, J parallel jobs" first
+
+
+def run_build_refusal(root: Path, *args: str) -> tuple[int, str, str, bool]:
+    """``python -m cart19 build ARGS`` in the copy ``root``, stopped (with its kernels: own process
+    group) as soon as it announces that kernels start: a build that gets that far has not refused
+    the bad input, and letting it execute the chapters would only make a failing test slow.
+    Returns (exit code, stdout, stderr, kernels_started)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CART19_ROOT", "PYTHONPATH")}
+    env.update(CART19_ROOT=str(root), PYTHONPATH=str(root / "lib"), PYTHONHASHSEED="0")
+    err_path = root.parent / "build-stderr.txt"
+    with open(err_path, "w+") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "cart19", "build", *args], cwd=root, env=env,
+                                stdout=subprocess.PIPE, stderr=err, text=True,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        out, started = [], False
+        try:
+            for line in proc.stdout:
+                out.append(line)
+                if KERNELS_STARTING in line:
+                    started = True
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    break
+            proc.wait(timeout=TIMEOUT)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            proc.stdout.close()
+        err.seek(0)
+        return proc.returncode, "".join(out), err.read(), started
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """One copy of the repository per module; each test copies it again (cheap, a few MB)."""
@@ -403,14 +437,14 @@ def test_build_refuses_and_keeps_the_book(case, repo_copy):
     _, column, row = case.make()
     before = book_digest(repo_copy)
     assert before, "the copy has no book/ to protect"
-    proc = run_cli(repo_copy, "build", *case.build_args)
+    rc, out, err, started = run_build_refusal(repo_copy, *case.build_args)
     after = book_digest(repo_copy)
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    # the scheduler prints "build: N notebooks, J parallel jobs" just before the first kernel starts
-    assert "parallel jobs" not in proc.stdout, ("a kernel was started before the bad input was "
-                                                 "refused:\n" + proc.stdout + proc.stderr)
+    assert not started, ("the build started kernels instead of refusing the bad input (stopped "
+                         "there):\n" + out + err)
+    assert rc == 1, out + err
     file = "command line (-p)" if case.target is None else "/".join(Path(case.target).parts[-2:])
-    assert_names(cli_error(proc, "build"), file, column, row, case.build_rule or case.rule)
+    assert_names(cli_error(subprocess.CompletedProcess([], rc, out, err), "build"), file, column, row,
+                 case.build_rule or case.rule)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     assert not changed, f"book/ changed by a refused build: {changed[:10]}"
 
