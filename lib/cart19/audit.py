@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -1498,7 +1497,6 @@ def _marker_checks(c: _Claims, out: _Out) -> None:
     for cid in rows.index:
         printed = str(c.val(cid, "printed"))
         ptxt, cmp = c.p_text(cid)
-        hi = S.p_interval(ptxt, cmp)[1] if cmp != "=" else float(S.to_decimal(ptxt))
         val = float(S.to_decimal(ptxt))
         star, dag = "*" in printed, "†" in printed
         if cmp == "<":
@@ -1512,7 +1510,6 @@ def _marker_checks(c: _Claims, out: _Out) -> None:
                 f"P {cmp} {ptxt} should carry {should or 'no marker'}; it carries "
                 f"{has or 'none'}." + ("" if ok else " Reading: the P value is kept, the marker "
                                        "is a typesetting slip."))
-        del hi
 
 
 # =========================================================================== main
