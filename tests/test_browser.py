@@ -212,6 +212,19 @@ def _rendered(data: dict) -> tuple[int, int]:
     return 0, 0
 
 
+_FIGURE_REPR = re.compile(r"^<(?:matplotlib\.figure\.)?Figure size [^>]*>")
+
+
+def _text_only_figure(data: dict) -> str | None:
+    """The repr if a mime bundle is a matplotlib Figure that reached the page as text, not as an image
+    (a Figure built outside pyplot when no inline backend has registered IPython's image formatter)."""
+    if any(m.startswith("image/") or m == "text/html" for m in data):
+        return None
+    text = data.get("text/plain", "")
+    text = "".join(text) if isinstance(text, list) else str(text)
+    return text.strip() if _FIGURE_REPR.match(text.strip()) else None
+
+
 @dataclass
 class Expected:
     images: int = 0
@@ -220,23 +233,23 @@ class Expected:
     notes: list[str] = field(default_factory=list)
 
 
-def _glue_outputs(nb: dict) -> dict[str, tuple[int, int]]:
-    """Glued keys of one notebook -> (images, tables) each renders to."""
-    store: dict[str, tuple[int, int]] = {}
+def _glue_outputs(nb: dict) -> dict[str, tuple[int, int, str | None]]:
+    """Glued keys of one notebook -> (images, tables, text-only Figure repr) each renders to."""
+    store: dict[str, tuple[int, int, str | None]] = {}
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             meta = (out.get("metadata") or {}).get("scrapbook") or {}
             if "name" in meta:
                 prefix = meta.get("mime_prefix", _GLUE_PREFIX)
                 data = {k[len(prefix):]: v for k, v in out.get("data", {}).items() if k.startswith(prefix)}
-                store[meta["name"]] = _rendered(data)
+                store[meta["name"]] = (*_rendered(data), _text_only_figure(data))
     return store
 
 
 @functools.lru_cache(maxsize=None)
-def _glue_store() -> dict[str, tuple[int, int]]:
+def _glue_store() -> dict[str, tuple[int, int, str | None]]:
     """Glued keys of every notebook of the book (for a key glued in another notebook)."""
-    store: dict[str, tuple[int, int]] = {}
+    store: dict[str, tuple[int, int, str | None]] = {}
     for page in PAGES:
         nb_path = _source_of(page)
         if nb_path is not None and nb_path.suffix == ".ipynb":
@@ -264,9 +277,13 @@ def _expected(source: Path) -> Expected:
                 continue
             for out in cell.get("outputs", []):
                 if out.get("output_type") in {"display_data", "execute_result"}:
+                    if (out.get("metadata") or {}).get("scrapbook"):
+                        continue  # a glue record: shown where a {glue} refers to it
                     imgs, tabs = _rendered(out.get("data", {}))
                     exp.images += imgs
                     exp.tables += tabs
+                    if text_fig := _text_only_figure(out.get("data", {})):
+                        exp.notes.append(f"a code cell shows a figure as text {text_fig!r}, not as an image")
         elif kind == "markdown":
             if tags & _HIDDEN_OUTPUT_TAGS:
                 continue
@@ -275,9 +292,14 @@ def _expected(source: Path) -> Expected:
                 if key not in glue:
                     exp.notes.append(f"glue key {key!r} not found in any notebook output")
                     continue
-                imgs, tabs = glue[key]
+                imgs, tabs, text_fig = glue[key]
                 exp.images += imgs
                 exp.tables += tabs
+                if text_fig:
+                    exp.notes.append(
+                        f"glued {key!r} is a figure without an image: the page shows the text "
+                        f"{text_fig!r} (matplotlib Figure glued with no inline backend active)"
+                    )
             exp.images += len(_MD_IMAGE.findall(text))
             exp.tables += len(_PIPE_TABLE_RULE.findall(text)) + len(_TABLE_DIRECTIVE.findall(text))
             for _kind, options in _FIGURE_BLOCK.findall(text):
