@@ -279,3 +279,12 @@ def test_empty_cells_are_not_checkable(claims):
     gone = set(A.run_audit(claims)["check_id"]) - set(a["check_id"])
     # only checks that need the emptied values to exist at all may vanish
     assert all(g.startswith(("pct.", "carpeak.overall_mean.")) for g in gone), gone
+
+
+def test_tests_used_table(audit):
+    t = A.tests_used(audit).set_index("table")
+    row = t.loc["Table 3 (CR, CRS, neurotoxicity)"]
+    assert row["p_values"] == 30
+    assert row["by pearson"] == sum("pearson" in x.split(",") for x in audit.loc[
+        audit["check_id"].str.match(r"^p\.table3\.(cr|crs34|neuro23)\."), "tests"])
+    assert t.loc["Table 3 (CAR T-cell peak)", "by se_student"] >= 7

@@ -1578,7 +1578,11 @@ def tests_used(audit: pd.DataFrame) -> pd.DataFrame:
                          reproduced=int((sub["tests"] != "").sum()),
                          **{f"by {k}": v for k, v in sorted(counts.items())},
                          **{f"only {k}": v for k, v in sorted(only.items())}))
-    return pd.DataFrame(rows).fillna(0)
+    df = pd.DataFrame(rows).fillna(0)
+    num = [c for c in df.columns if c != "table"]
+    df[num] = df[num].astype(int)
+    return df[["table", "p_values", "reproduced"] + sorted(c for c in num if c.startswith("by "))
+              + sorted(c for c in num if c.startswith("only "))]
 
 
 # =========================================================================== readings
