@@ -462,6 +462,8 @@ def _pinned_sorted(rng, segments, target: MedianRange, dec, dist, seg_dists=None
     values, so the published order statistics hold exactly whatever the draw.
     """
     n = sum(c for c, _, _ in segments)
+    if n < 3 or (n % 2 == 0 and n < 4):
+        raise ValueError(f"{n} values cannot carry a separate minimum, median and maximum")
     seg_of = np.repeat(np.arange(len(segments)), [c for c, _, _ in segments])
     seg_lo = np.array([segments[s][1] for s in seg_of])
     seg_hi = np.array([segments[s][2] for s in seg_of])
@@ -477,7 +479,7 @@ def _pinned_sorted(rng, segments, target: MedianRange, dec, dist, seg_dists=None
             raise ValueError(f"pinned value {v} at sorted position {p + 1} falls outside its "
                              f"category [{seg_lo[p]}, {seg_hi[p]}]: categories and published "
                              "median are incompatible")
-    if not seg_lo[0] - 1e-9 <= target.lo <= seg_hi[0] + 1e-9 and target.lo > seg_hi[0]:
+    if target.lo > seg_hi[0] + 1e-9:
         raise ValueError(f"published minimum {target.lo} above the lowest category")
     if target.hi < seg_lo[-1] - 1e-9:
         raise ValueError(f"published maximum {target.hi} below the highest category")
