@@ -104,3 +104,13 @@ def test_figure(stats_):
     summ = ensemble_summary(stats_, toy_claims())
     fig = ensemble_figure(stats_, summ, "figure")
     assert len(fig.axes[0].get_yticklabels()) == (summ["family"] == "figure").sum()
+
+
+def test_summary_flags_constant_p_and_reports_fisher(stats_):
+    s = ensemble_summary(stats_, toy_claims()).set_index("stat")
+    assert s.loc["table3.cr.age", "p_fisher_median"] == pytest.approx(
+        stats_.loc[stats_["stat"] == "table3.cr.age", "p_fisher"].median())
+    assert np.isnan(s.loc["fig3.os", "p_fisher_median"])
+    const = ensemble_summary(_fake_stats("fig3.os", [0.01] * 5, [1] * 5), toy_claims()).iloc[0]
+    varying = ensemble_summary(_fake_stats("fig3.os", [0.01, 0.02], [1, 1]), toy_claims()).iloc[0]
+    assert const["p_constant"] and not varying["p_constant"]

@@ -237,6 +237,8 @@ def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 
     the printed P is below ``alpha``, and "not significant" otherwise; a cohort agrees when
     its P (and, for a significant claim, its direction) says the same. ``verdict``: holds in
     >=95% / some / <5% of cohorts. HRs are compared on the orientation of ``cohort_stats``.
+    ``p_constant``: the P is the same in every cohort (a statistic of fitted counts);
+    ``p_fisher_median``: Fisher's exact P beside the chi-square one (Table 3 rates).
     """
     pub = published_stats(claims).set_index("stat")
     rows = []
@@ -249,6 +251,9 @@ def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 
                "p_lo": np.nanpercentile(p, 2.5) if ok.any() else np.nan,
                "p_hi": np.nanpercentile(p, 97.5) if ok.any() else np.nan,
                "frac_significant": float(np.mean(p[ok] < alpha)) if ok.any() else np.nan}
+        if "p_fisher" in g.columns and g["p_fisher"].notna().any():
+            row["p_fisher_median"] = float(g["p_fisher"].median())
+        row["p_constant"] = bool(ok.any() and np.nanmax(p) - np.nanmin(p) < 1e-12)
         hr = hr[np.isfinite(hr)]  # an HR is infinite when an arm has no events
         if len(hr):
             row.update(hr_median=np.median(hr), hr_lo=np.percentile(hr, 2.5),
@@ -274,7 +279,7 @@ def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 
         row["verdict"] = _verdict(row.get("frac_holds", np.nan))
         rows.append(row)
     cols = ["stat", "family", "n_cohorts", "published_p_cmp", "published_p", "p_median", "p_lo",
-            "p_hi", "frac_significant", "published_significant", "published_hr_printed",
+            "p_hi", "p_constant", "p_fisher_median", "frac_significant", "published_significant", "published_hr_printed",
             "published_hr", "published_ci_low", "published_ci_high", "hr_median", "hr_lo", "hr_hi",
             "published_direction", "frac_same_direction", "frac_holds", "verdict", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)
