@@ -127,6 +127,7 @@ DOSE_TARGET_LO = 1.0
 DOSE_SPLIT = 3.0
 
 _SOURCE = "<cohort frame>"
+N_ASSIGN = 1000     # candidate rank assignments tried for the CAR T-cell peak
 
 
 class CohortColumnError(InputError, ValueError):
@@ -673,12 +674,41 @@ def _group_stats(x, groups):
     return means, ses
 
 
+def _calibrated_gamma(target: MedianRange, mean: float, sd: float):
+    """Gamma with the published median whose median-pinned, range-truncated
+    sample has about the given mean and SD (closed-form partial moments:
+    E[X^p; a<X<b] uses the gamma CDF with shape k+p).  A sample drawn so needs
+    less correction later, so fewer values end up on the bounds."""
+    a, m, b = target.lo, target.median, target.hi
+
+    def moments(k):
+        th = m / stats.gamma(k).median()
+        def part(p, lo, hi):
+            c = np.prod([k + j for j in range(p)]) * th ** p
+            z = stats.gamma(k, scale=th)
+            zp = stats.gamma(k + p, scale=th)
+            return c * (zp.cdf(hi) - zp.cdf(lo)) / (z.cdf(hi) - z.cdf(lo))
+        m1 = 0.5 * part(1, a, m) + 0.5 * part(1, m, b)
+        m2 = 0.5 * part(2, a, m) + 0.5 * part(2, m, b)
+        return m1, np.sqrt(max(m2 - m1 ** 2, 0.0)), th
+
+    def loss(logk):
+        m1, s1, _ = moments(np.exp(logk))
+        return ((m1 - mean) / mean) ** 2 + ((s1 - sd) / sd) ** 2
+
+    res = optimize.minimize_scalar(loss, bounds=(np.log(0.2), np.log(20.0)), method="bounded",
+                                   options={"xatol": 1e-3})
+    k = float(np.exp(res.x))
+    return stats.gamma(k, scale=moments(k)[2])
+
+
 def _assign_car_peak(rng, codes, target: MedianRange, groups: list[PeakGroup]) -> np.ndarray:
     """CAR T-cell peak (% of PB lymphocytes): Results median/range and Table 3.
 
     1. Quantile-matched draws: 110 values with the published median, minimum
-       and maximum, from a gamma whose mean and SD are implied by Table 3
-       (mean = pooled group means, SD = printed dispersion x sqrt(n)).
+       and maximum, from a gamma calibrated so the sample's mean and SD are
+       about those implied by Table 3 (mean = pooled group means, SD = printed
+       dispersion x sqrt(n), pooled over the groups).
     2. Assignment: an additive model fitted to the 20 subgroup means gives each
        patient an expected peak; values go to patients in the order of that
        expectation plus noise, so subgroup means start near their targets.
@@ -706,16 +736,25 @@ def _assign_car_peak(rng, codes, target: MedianRange, groups: list[PeakGroup]) -
            for i in range(0, len(groups), 2)]
     mu_all = float(np.mean(tot))
     sd_all = float(np.sqrt(np.mean(ses_t ** 2 * sizes)))
-    shape, scale = (mu_all / sd_all) ** 2, sd_all ** 2 / mu_all
     vals = _pinned_sorted(rng, [(n, target.lo, target.hi)], target, 1,
-                          stats.gamma(shape, scale=scale))
+                          _calibrated_gamma(target, mu_all, sd_all))
 
     # -- 2. additive expectation and noisy rank assignment
     Z = np.column_stack([np.ones(n)] + [g.mask for g in groups[0::2]]).astype(float)
     beta, *_ = np.linalg.lstsq(M @ Z, means_t, rcond=None)
     expect = Z @ beta
     noise_sd = np.sqrt(max(sd_all ** 2 - expect.var(), 1.0))
-    score = expect + rng.normal(0, noise_sd, n)
+    # Best of N_ASSIGN noisy rankings (closest subgroup means and SEs before any
+    # optimisation): the less steps 3-4 must move values, the fewer end up
+    # stacked on the bounds (median, extremes), which would look artificial.
+    scores = expect + rng.normal(0, noise_sd, (N_ASSIGN, n))
+    ranks = np.argsort(np.argsort(scores, axis=1, kind="stable"), axis=1)
+    cand = vals[ranks]                                          # (N_ASSIGN, n)
+    mu_c = cand @ M.T
+    sd_c = np.sqrt(np.maximum((cand ** 2) @ M.T - mu_c ** 2, 0) * (sizes / (sizes - 1)))
+    se_c = sd_c / np.sqrt(sizes)
+    miss = (((mu_c - means_t) / ses_t) ** 2).sum(1) + (((se_c - ses_t) / ses_t * 10) ** 2).sum(1)
+    score = scores[int(np.argmin(miss))]
     order = list(np.argsort(score, kind="stable"))
     # The published extremes go to patients whose subgroups can absorb them:
     # e.g. 90.6 in a group of 16 with mean 23.75 alone implies an SD above the
@@ -746,7 +785,9 @@ def _assign_car_peak(rng, codes, target: MedianRange, groups: list[PeakGroup]) -
     lo_med = vals[m - 1] if n % 2 == 0 else vals[m]
     hi_med = vals[m]
     lower = np.where(rank < min(fixed_ranks - {0}), target.lo, hi_med)
-    upper = np.where(rank < min(fixed_ranks - {0}), lo_med, target.hi)
+    # values other than the published maximum stay one grid step below it (a
+    # tie at the very top would be an artefact of the bounds, not data)
+    upper = np.where(rank < min(fixed_ranks - {0}), lo_med, target.hi - 0.1)
     free = ~fixed
     lb, ub = lower[free], upper[free]
 
