@@ -26,7 +26,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from lifelines.exceptions import ConvergenceError
+
 from cart19 import survival, targets as T
+from cart19.errors import InputError
 
 # ------------------------------------------------------------------------------------------
 # subgroups used by more than one table/figure (Zhang et al. Table 3 rows, Figures 3-7 arms)
@@ -131,19 +134,22 @@ def _pct(n: int, N: int) -> float:
 
 
 def count(lits) -> Callable:
-    return lambda ctx: {"n": ctx.count(lits)}
+    f = lambda ctx: {"n": ctx.count(lits)}
+    f.literals = (tuple(lits),)
+    return f
 
 
 def prop(num, den) -> Callable:
     def f(ctx):
         n, N = ctx.count(num), ctx.count(den)
         return {"n": n, "N": N, "percent": _pct(n, N)}
+    f.literals = (tuple(num), tuple(den))
     return f
 
 
-def median_of(column, lits=()) -> Callable:
+def median_of(column, lits=(), scale: float = 1.0) -> Callable:
     def f(ctx):
-        x = pd.to_numeric(ctx.subset(lits)[column], errors="coerce").dropna()
+        x = scale * pd.to_numeric(ctx.subset(lits)[column], errors="coerce").dropna()
         if x.empty:
             return {}
         return {"median": float(x.median()), "min": float(x.min()), "max": float(x.max())}
@@ -168,6 +174,7 @@ def km_at(endpoint: str, lits, days: float) -> Callable:
         s, at_risk = float(tab["survival"].iloc[0]), int(tab["n_at_risk"].iloc[0])
         half_step = 50.0 * s / at_risk if at_risk else 50.0 * s
         return {"percent": 100.0 * s, "tolerance": max(1.0, half_step)}
+    f.km = None  # set by the registry to the target id this landmark was calibrated under
     return f
 
 
@@ -193,29 +200,50 @@ def prism_hr(endpoint, a, b, method: str = "logrank") -> Callable:
     return f
 
 
-def chi2_p(outcome, a, b, correction: bool = False) -> Callable:
-    """Pearson chi-square P of a 2x2 table (SPSS crosstab, Table 3)."""
-    from scipy.stats import chi2_contingency
+#: SPSS prints several tests for a crosstab; which one each printed P comes from is established
+#: by the audit (cart19.audit, check "p.<claim>": the tests that reproduce the printed P). Where
+#: several do, the first in this order is used; where none does, Pearson's chi-square.
+TEST_PREFERENCE = ("pearson", "yates", "fisher", "likelihood_ratio", "linear_by_linear")
 
+
+def crosstab_p(table: np.ndarray, test: str = "pearson") -> float:
+    from cart19.stats import contingency_tests
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:  # one outcome only: no association to test
+        return 1.0
+    return float(contingency_tests(table)[test])
+
+
+def chi2_p(outcome, a, b, test: str = "pearson") -> Callable:
+    """P of a 2x2 crosstab (Table 3; the CNS and costimulation comparisons of the text)."""
     def f(ctx):
         ka, na = ctx.count(tuple(a) + tuple(outcome)), ctx.count(a)
         kb, nb = ctx.count(tuple(b) + tuple(outcome)), ctx.count(b)
-        table = np.array([[ka, na - ka], [kb, nb - kb]])
-        if (table.sum(axis=0) == 0).any():
-            return {"p": 1.0}
-        return {"p": float(chi2_contingency(table, correction=correction)[1])}
+        return {"p": crosstab_p(np.array([[ka, na - ka], [kb, nb - kb]]), test), "test": test}
+    f.literals = (tuple(a) + tuple(outcome), tuple(a), tuple(b) + tuple(outcome), tuple(b))
     return f
 
 
-def chi2_arms_p(levels: list[tuple], arms: tuple[tuple, tuple]) -> Callable:
-    """Pearson chi-square of an arm x level table (Table 4, 2x2 or 2x3)."""
-    from scipy.stats import chi2_contingency
-
+def chi2_arms_p(levels: list[tuple], arms: tuple[tuple, tuple], test: str = "pearson") -> Callable:
+    """P of an arm x level crosstab (Table 4, 2x2 or 2x3)."""
     def f(ctx):
         table = np.array([[ctx.count(tuple(arm) + tuple(lv)) for lv in levels] for arm in arms])
-        table = table[:, table.sum(axis=0) > 0]
-        return {"p": float(chi2_contingency(table, correction=False)[1])}
+        return {"p": crosstab_p(table, test), "test": test}
     return f
+
+
+def tests_used(claims: pd.DataFrame) -> dict[str, str]:
+    """claim id of a crosstab P -> the test that reproduces the printed value (audit)."""
+    from cart19.audit import run_audit
+    audit = run_audit(claims)
+    out = {}
+    for _, row in audit[audit["check_id"].str.startswith("p.")].iterrows():
+        found = [t for t in str(row.get("tests") or "").split(",") if t]
+        ranked = [t for t in TEST_PREFERENCE if t in found]
+        p_ids = [c for c in str(row["claims"]).split(";") if c.endswith(".p")]
+        for cid in p_ids:
+            out[cid] = ranked[0] if ranked else "pearson"
+    return out
 
 
 def mean_se(column, lits) -> Callable:
@@ -290,6 +318,8 @@ NOT_PATIENT_LEVEL = (
     (r"^(results\.prior_hsct\.second_hsct\.dfs|results\.prior_hsct\.mrd_neg_cr\.duration)",
      "follow-up after a second transplant is not part of the reconstructed cohort (see decisions "
      "D06, D07: it exceeds the maximum follow-up)"),
+    (r"^(abstract\.enrolled|results\.enrolled|methods\.ld\.n)$", "the enrolment count needs "
+     "data/cohort/not_infused.csv (the 5 enrolled patients who were not infused)"),
     (r"^(methods\.vein_to_vein|methods\.bridging|methods\.costim|methods\.manufactured|"
      r"table1\.status\.\w+\.cycles|results\.car_peak\.day)",
      "the reconstructed cohort has no leukapheresis, bridging or prior-chemotherapy data (the paper "
@@ -300,6 +330,7 @@ NOT_PATIENT_LEVEL = (
 def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
     reg: dict[str, tuple[Callable, str]] = {}
     ids = set(claims["id"])
+    test_of = tests_used(claims)
 
     def put(cid, fn, basis):
         if cid in ids:
@@ -320,7 +351,8 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
         for f in T3_FACTORS:
             lv = [k for k in T3_LEVELS if k.startswith(f + ".")]
             a, b = T3_LEVELS[lv[0]], T3_LEVELS[lv[1]]
-            put(f"table3.{out}.{f}.p", chi2_p(ow, a, b), "derived")
+            cid = f"table3.{out}.{f}.p"
+            put(cid, chi2_p(ow, a, b, test_of.get(cid, "pearson")), "derived")
     for f in T3_FACTORS:
         lv = [k for k in T3_LEVELS if k.startswith(f + ".")]
         for k in lv:
@@ -345,13 +377,17 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
     for lvl, lw in T._T4_LEVELS.items():
         chars.setdefault(lvl.split(".")[0], []).append(lw)
     for ch, levels in chars.items():
-        put(f"table4.{ch}.p", chi2_arms_p(levels, (arms["hsct"], arms["no_hsct"])), "derived")
+        cid = f"table4.{ch}.p"
+        put(cid, chi2_arms_p(levels, (arms["hsct"], arms["no_hsct"]), test_of.get(cid, "pearson")),
+            "derived")
     put("table4.hsct_day", median_of("hsct_day", ("hsct",)), "fitted")
 
     # ---- Kaplan-Meier landmarks, log-rank P, Prism HR -----------------------------------------
     km_pop = {t.claim_id: (t.endpoint, t.where) for t in T.KM_TARGETS}
     aliases = {  # the same landmark printed elsewhere -> its figure id
         "abstract.os.all.1y": "fig2.os.all.1y", "abstract.lfs.all.1y": "fig2.lfs.all.1y",
+        "results.fig2.os.all.1y": "fig2.os.all.1y", "results.fig2.lfs.all.1y": "fig2.lfs.all.1y",
+        "results.fig2.os.cr.1y": "fig2.os.cr.1y", "results.fig2.lfs.cr.1y": "fig2.lfs.cr.1y",
         "abstract.os.hsct.1y": "fig3.os.hsct.1y", "abstract.os.no_hsct.1y": "fig3.os.no_hsct.1y",
         "abstract.lfs.hsct.1y": "fig3.lfs.hsct.1y", "abstract.lfs.no_hsct.1y": "fig3.lfs.no_hsct.1y",
         "discussion.os.cr.1y": "fig2.os.cr.1y", "discussion.lfs.cr.1y": "fig2.lfs.cr.1y",
@@ -364,10 +400,13 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
         fig_id = m.group(1) if m else aliases.get(cid)
         if fig_id is None:
             continue
-        if fig_id not in km_pop:  # every printed landmark is a target; anything else stays open
+        key = next((k for k in (cid, fig_id, "results." + fig_id) if k in km_pop), None)
+        if key is None:  # every printed landmark is a target; anything else stays open
             continue
-        ep, lits = km_pop[fig_id]
-        put(cid, km_at(ep, lits, landmark_days(fig_id)), "fitted")
+        ep, lits = km_pop[key]
+        fn = km_at(ep, lits, landmark_days(fig_id))
+        fn.km = key
+        put(cid, fn, "fitted")
     for fig, (a, b) in FIG_ARMS.items():
         for ep in ("os", "lfs"):
             for src in ("", "results."):
@@ -387,10 +426,10 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
     put("abstract.mv.tp53.hr", forward_hr("os", "tp53", TABLE5["os"]), "emergent")
 
     # ---- continuous summaries (cart19.continuous) and times (stage 2) --------------------------
-    for cid, col, lits in (
+    for cid, col, lits, *scale in (  # scale: the cohort stores doses in 10^5 cells/kg
         ("table1.age", "age_years", ()), ("results.age.range", "age_years", ()),
         ("table1.bm_blasts", "bm_blasts_pct", ()),
-        ("results.dose.median", "dose_per_kg", ()), ("discussion.dose.median", "dose_per_kg", ()),
+        ("results.dose.median", "dose_per_kg", (), 1e5), ("discussion.dose.median", "dose_per_kg", (), 1e5),
         ("results.transduction", "transduction_pct", ()), ("results.car_peak", "car_peak_pct", ()),
         ("results.emd.pb_blasts", "pb_blasts_pct", ("emd",)),
         ("results.no_emd.pb_blasts", "pb_blasts_pct", ("~emd",)),
@@ -403,11 +442,22 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
         ("results.no_hsct.relapse_time", "relapse_day", ("cr", "~hsct", "relapse")),
         ("results.bcr_abl.relapse_time", "relapse_day", ("bcr_abl", "relapse")),
     ):
-        put(cid, median_of(col, lits), "fitted")
+        put(cid, median_of(col, lits, *scale), "fitted")
 
     # ---- text counts and percentages not covered by a target id -------------------------------
     text = {
-        "title.n_patients": count(()), "abstract.infused": count(()), "abstract.os.all.n": count(()),
+        "table2.relapse_time.ge18": prop(("child", "t2_rel_ge18"), ("child",)),
+        "table2.relapse_time.lt18": prop(("child", "~t2_rel_ge18"), ("child",)),
+        "table2.best_response.cr1": prop(("t2_cr1",), ("child",)),
+        "table2.best_response.cr2": prop(("t2_cr2",), ("child",)),
+        "table2.best_response.nr": prop(("t2_nr",), ("child",)),
+        "results.cr_day30": prop(("cr",), ()), "results.mrd_neg_cr": prop(("mrd_neg",), ()),
+        "results.crs.any": prop(("~crs0",), ()), "results.crs.grade12": prop(("crs12",), ()),
+        "results.crs.grade34": prop(("crs34",), ()), "results.neuro.any": prop(("~neuro0",), ()),
+        "results.neuro.grade23": prop(("neuro23",), ()), "results.neuro.grade1": prop(("neuro1",), ()),
+        "results.neuro.seizure": prop(("seizure",), ()),
+        "title.n_patients": count(()), "table3.n": count(()), "results.fig2.n_total": count(()),
+        "results.fig2.n_cr": count(("cr",)), "results.fig5.mrd_pos.n": count(("cr", "~mrd_neg")), "abstract.infused": count(()), "abstract.os.all.n": count(()),
         "results.infused": count(()), "table1.n": count(()), "results.neuro.n": count(()),
         "fig2.title.n_total": count(()), "fig2.n_total": count(()),
         "table2.n": count(("child",)), "results.age.2_14": count(("child",)),
@@ -527,11 +577,33 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
         "discussion.subgroup_cr.range": _subgroup_cr_range,
     }
     derived_ids = {k for k, v in text.items() if k.endswith((".p",))}
-    for cid, fn in text.items():
-        if cid in reg:
-            continue
+    for cid, fn in text.items():  # the text's specs carry denominators: they take priority
         put(cid, fn, "derived" if cid in derived_ids else "fitted")
-    return reg
+    return _honest_basis(reg, claims)
+
+
+def _honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
+    """A count is "fitted" only if the reconstruction really constrained those patients.
+
+    The basis written above is what each number *would* be; here it is checked against the targets
+    actually bound from this claims.csv (a target whose claim id is absent or overridden was not
+    imposed): a count or percentage whose patient sets are not all targeted, and a P value over
+    untargeted counts, is relabelled "emergent". Kaplan-Meier and time targets likewise.
+    """
+    bound = T.bind(claims.set_index("id", drop=False))
+    targeted = {frozenset(t.where) for t, _ in bound.counts} | {frozenset()}
+    km_ids = {t.claim_id for t, _, _ in bound.km}
+    out = {}
+    for cid, (fn, basis) in reg.items():
+        lits = getattr(fn, "literals", None)
+        if lits is not None and basis in ("fitted", "derived"):
+            if not all(frozenset(x) in targeted for x in lits):
+                basis = "emergent"
+        out[cid] = (fn, basis)
+    for cid, (fn, basis) in list(out.items()):
+        if getattr(fn, "km", None) and not ({cid, fn.km} & km_ids):
+            out[cid] = (fn, "emergent")
+    return out
 
 
 def _subgroup_cr_range(ctx) -> dict:
@@ -545,10 +617,26 @@ FIELDS = ("n", "N", "percent", "mean", "dispersion", "median", "min", "max", "va
           "ci_low", "ci_high", "p")
 
 
-def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
-    """One row per claim: reproduced fields, basis, chapter, tolerance, reason (if not reproducible)."""
+ENROLMENT_IDS = ("abstract.enrolled", "results.enrolled", "methods.ld.n", "methods.manufactured")
+
+
+def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
+                  not_infused: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per claim: reproduced fields, basis, chapter, tolerance, reason (if not reproducible).
+
+    ``not_infused`` (data/cohort/not_infused.csv) gives the enrolment counts (115 enrolled,
+    110 infused) of the Abstract, Methods and Results.
+    """
     ctx = Context(attribute_frame(cohort))
     reg = _registry(claims)
+    n_inf = len(cohort)
+    for cid in ENROLMENT_IDS:
+        if not_infused is None:
+            continue
+        n_enr = n_inf + len(not_infused)
+        fn = (lambda ctx, a=n_inf, b=n_enr: {"n": a, "N": b, "percent": _pct(a, b)}) \
+            if cid == "methods.manufactured" else (lambda ctx, b=n_enr: {"n": b})
+        reg[cid] = (fn, "fitted")
     rows = []
     for cid in claims["id"]:
         row = {"id": cid, "chapter": chapter_of(cid)}
@@ -559,6 +647,11 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                 row.update(fn(ctx))
             except KeyError as exc:  # an attribute the cohort does not carry
                 row["reason"] = f"the cohort has no {exc.args[0]!r} attribute"
+            except (ConvergenceError, InputError, ValueError, ZeroDivisionError,
+                    np.linalg.LinAlgError) as exc:
+                # A statistic can be undefined on a given cohort (a covariate with no events in
+                # one level, an empty arm): report it on that claim, never crash the scorecard.
+                row["reason"] = f"not computable on this cohort: {type(exc).__name__}: {exc}"[:300]
             row["basis"] = basis if "reason" not in row else "not applicable"
         elif reason:
             row.update(reason=reason, basis="not applicable")

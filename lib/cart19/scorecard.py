@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -141,8 +142,8 @@ def _isnan(x) -> bool:
     if isinstance(x, str):
         return x.strip() == ""
     try:
-        return bool(np.isnan(x))
-    except TypeError:
+        return bool(pd.isna(x))  # NaN, None and pandas' NA (nullable integer columns)
+    except (TypeError, ValueError):
         return False
 
 
@@ -196,7 +197,9 @@ def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
     claims = load_claims(claims_path)
     raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
     cohort = load_cohort(cohort_path)
-    reproduced = reproduce_all(cohort, claims)
+    not_infused_path = Path(cohort_path).with_name("not_infused.csv")
+    not_infused = pd.read_csv(not_infused_path) if not_infused_path.exists() else None
+    reproduced = reproduce_all(cohort, claims, not_infused)
     return build_scorecard(claims, raw, reproduced)
 
 

@@ -7,8 +7,6 @@ layout. The same function renders both, so the published and reproduced tables l
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -20,7 +18,9 @@ def _get(values: pd.DataFrame, cid: str) -> pd.Series | None:
 
 
 def _nan(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(x, str) and not x)
+    if isinstance(x, str):
+        return not x
+    return x is None or bool(pd.isna(x))
 
 
 def _num(x, decimals=1) -> str:
