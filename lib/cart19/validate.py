@@ -10,8 +10,8 @@ middle of a build. The loaders own the rules; this module only knows which loade
   where the paper contradicts itself; its claim ids are checked against the claims file validated);
 - ``data/cohort/cohort.csv``      -> :func:`cart19.cohort.load_cohort` (the *reconstructed* pseudo
   patient-level cohort, not the trial's data);
-- ``data/cohort/not_infused.csv`` -> :func:`cart19.cohort.load_not_infused` (enrolled, never infused;
-  Figure 1's flow);
+- ``data/cohort/not_infused.csv`` -> :func:`cart19.cohort.load_not_infused` (the 5 of 115
+  enrolled patients whose product was not infused; the patient-flow chapter);
 - ``notebooks/params.yml``        -> :func:`cart19.params.load_params` (the build's parameters).
 
 Files matching :data:`OPTIONAL_LOADERS` (the ensemble's cohorts) are checked when present. Any other
