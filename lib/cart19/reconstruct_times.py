@@ -180,30 +180,142 @@ class Searcher:
         raise RuntimeError(f"stage 2: no feasible days for patient row {i + 1}")
 
     # ---- loss ------------------------------------------------------------------------------
+    def _prepare(self):
+        """Group matrices so that all KM landmarks are evaluated in a few array operations."""
+        self.L = int(self.cut) + 2
+        self.km_os = [k for k in range(len(self.km)) if self.km[k][1] == "os"]
+        self.km_lfs = [k for k in range(len(self.km)) if self.km[k][1] == "lfs"]
+        self.G_os = np.array([self.km[k][2] for k in self.km_os], float).reshape(-1, self.p.n)
+        self.G_lfs = np.array([self.km[k][2] for k in self.km_lfs], float).reshape(-1, self.p.n)
+        self.groups = {}
+        for cid, stat, col, mask, val in self.times:
+            self.groups.setdefault((col, mask.tobytes()), mask)
+
+    def _km_all(self, G, t, e, days):
+        # product-limit over integer days: d(u), n(u) per group from one-hot matrices
+        gi, pi = np.nonzero(G)
+        idx = gi * self.L + np.clip(t.astype(int), 0, self.L - 1)[pi]
+        size = G.shape[0] * self.L
+        cnt = np.bincount(idx, minlength=size).reshape(G.shape[0], self.L).astype(float)
+        ev = np.bincount(idx, weights=e[pi].astype(float), minlength=size).reshape(G.shape[0], self.L)
+        n_risk = np.cumsum(cnt[:, ::-1], axis=1)[:, ::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fac = np.where(ev > 0, 1.0 - ev / np.maximum(n_risk, 1), 1.0)
+        cp = np.cumprod(fac, axis=1)
+        out = []
+        for g, d in enumerate(days):
+            s = cp[g, min(int(np.floor(d)), self.L - 1)]
+            nr = n_risk[g, min(int(np.ceil(d)), self.L - 1)]
+            out.append((float(s), int(nr)))
+        return out
+
     def evaluate(self):
         p = self.p
         f = self.cut - self.inf
         os_t, os_e, lfs_t, lfs_e = _os_lfs(p, f, self.h, self.r, self.d)
         cols = {"os_days": os_t, "hsct_day": self.h.astype(float), "relapse_day": self.r.astype(float),
                 "death_day": self.d.astype(float)}
+        stats = {}
+        for key, mask in self.groups.items():
+            x = np.sort(cols[key[0]][mask])
+            if len(x):
+                m = len(x) // 2
+                med = x[m] if len(x) % 2 else 0.5 * (x[m - 1] + x[m])
+                stats[key] = {"median": med, "min": x[0], "max": x[-1]}
         loss, detail = 0.0, []
-        for cid, stat, col, mask, val in self.times:
-            x = cols[col][mask]
-            got = {"median": _median, "min": np.min, "max": np.max}[stat](x) if len(x) else np.nan
+        self.violated = []
+        for k, (cid, stat, col, mask, val) in enumerate(self.times):
+            st = stats.get((col, mask.tobytes()))
+            got = st[stat] if st else np.nan
             e = abs(got - val)
-            loss += 2.0 * e / max(1.0, 0.05 * val) if np.isfinite(e) else 100.0
+            loss += 10.0 * e / max(1.0, 0.05 * val) if np.isfinite(e) else 100.0
+            if not e < 0.25:
+                self.violated.append((k, got))
             detail.append((cid, stat, val, got))
-        for cid, ep, mask, pct, days in self.km:
-            t, e = (os_t, os_e) if ep == "os" else (lfs_t, lfs_e)
-            s, nr = km_at(t[mask], e[mask], days)
+        res = {}
+        if len(self.km_os):
+            for k, r in zip(self.km_os, self._km_all(self.G_os, os_t, os_e, [self.km[k][4] for k in self.km_os])):
+                res[k] = r
+        if len(self.km_lfs):
+            for k, r in zip(self.km_lfs, self._km_all(self.G_lfs, lfs_t, lfs_e, [self.km[k][4] for k in self.km_lfs])):
+                res[k] = r
+        for k, (cid, ep, mask, pct, days) in enumerate(self.km):
+            s, nr = res[k]
             tol = km_tolerance(s, nr)
             dev = abs(100 * s - pct)
             loss += 5.0 * max(0.0, dev - tol) + 0.3 * max(0.0, dev - 1.0)
             detail.append((cid, "km", pct, 100 * s, tol))
         return loss, detail
 
-    def anneal(self, iters: int = 6000, t0: float = 2.0):
+    def _set(self, i, col, v) -> list[int]:
+        """Set one patient's day for a target column; keep later events after it and move the
+        infusion earlier (swapping block with another 4-1BB patient if needed) when the potential
+        follow-up is too short. Returns the patients touched."""
         p, rng = self.p, self.rng
+        v = int(round(v))
+        if col == "os_days":
+            if p.death[i]:
+                self.d[i] = v
+            else:
+                self.inf[i] = self.cut - v
+            return [i]
+        {"hsct_day": self.h, "relapse_day": self.r, "death_day": self.d}[col][i] = v
+        if col in ("hsct_day", "relapse_day") and p.death[i] and self.d[i] <= v:
+            self.d[i] = v + rng.integers(1, 60)
+        if col == "hsct_day" and p.rel[i] and self.r[i] <= v:
+            self.r[i] = v + rng.integers(1, 60)
+        need = max(v, self.d[i] if p.death[i] else 0, self.r[i] if p.rel[i] else 0)
+        touched = [i]
+        if self.pot(i) < need:
+            if not self.early[i] and not p.cd28[i]:
+                cand = np.flatnonzero(self.early & ~p.cd28)
+                if len(cand):
+                    j = int(rng.choice(cand))
+                    self.early[i], self.early[j] = True, False
+                    self.inf[j] = rng.integers(EARLY_SPAN, LATE_SPAN + 1)
+                    touched.append(j)
+            hi = min(self.cut - need, EARLY_SPAN - 1 if self.early[i] else LATE_SPAN)
+            lo = 0 if self.early[i] else EARLY_SPAN
+            if hi >= lo:
+                self.inf[i] = rng.integers(lo, hi + 1)
+        return touched
+
+    def _targeted(self):
+        """Move one patient so that a violated median / min / max gets closer."""
+        rng = self.rng
+        k, got = self.violated[rng.integers(len(self.violated))]
+        cid, stat, col, mask, val = self.times[k]
+        members = np.flatnonzero(mask)
+        cur = {"os_days": None, "hsct_day": self.h, "relapse_day": self.r, "death_day": self.d}[col]
+        if cur is None:
+            f = self.cut - self.inf
+            cur = np.where(self.p.death, self.d, f)
+        x = cur[members]
+        if not np.isfinite(got):
+            return []
+        if col == "relapse_day":  # respect the day-120 bins of the CAR-T-alone arm
+            pb = self.p
+            fits = ~pb.binned[members] | (pb.rel_early[members] == (val <= EARLY_DAY))
+            members, x = members[fits], x[fits]
+            if not len(members):
+                return []
+        if stat == "max":
+            i = members[np.argmax(x)] if got > val else rng.choice(members)
+            return self._set(int(i), col, val)
+        if stat == "min":
+            i = members[np.argmin(x)] if got < val else rng.choice(members)
+            return self._set(int(i), col, val)
+        side = members[x > val] if got > val else members[x < val]
+        if not len(side):
+            return []
+        i = rng.choice(side)
+        if abs(got - val) <= 2 and rng.random() < 0.5:  # fine step: land on the median itself
+            return self._set(int(i), col, np.floor(val) if got > val else np.ceil(val))
+        return self._set(int(i), col, val + (rng.integers(-15, 1) if got > val else rng.integers(0, 16)))
+
+    def anneal(self, iters: int = 6000, t0: float = 10.0):
+        p, rng = self.p, self.rng
+        self._prepare()
         cur, _ = self.evaluate()
         best = (cur, self.inf.copy(), self.h.copy(), self.r.copy(), self.d.copy())
         movers = np.flatnonzero(p.hsct | p.rel | p.death)
@@ -211,23 +323,17 @@ class Searcher:
         for k in range(iters):
             temp = t0 * (1 - k / iters) + 1e-3
             kind = rng.random()
-            saved = (self.inf.copy(), self.h.copy(), self.r.copy(), self.d.copy(), self.early.copy())
+            saved = (self.inf.copy(), self.h.copy(), self.r.copy(), self.d.copy(), self.early.copy(),
+                     list(self.violated))
             touched = []
-            if kind < 0.15 and self.times:
-                cid, stat, col, mask, val = self.times[rng.integers(len(self.times))]
-                arr = {"hsct_day": self.h, "relapse_day": self.r, "death_day": self.d}.get(col)
-                members = np.flatnonzero(mask)
-                if arr is None or not len(members):
-                    continue
-                i = int(rng.choice(members))
-                arr[i] = int(round(val)) + (0 if stat != "median" else int(rng.integers(-3, 4)))
-                touched = [i]
-            elif kind < 0.5 and len(movers):
+            if kind < 0.3 and self.violated:
+                touched = self._targeted()
+            elif kind < 0.6 and len(movers):
                 i = int(rng.choice(movers))
                 opts = [w for w, flag in (("h", p.hsct[i]), ("r", p.rel[i]), ("d", p.death[i])) if flag]
                 self._draw(i, opts[rng.integers(len(opts))])
                 touched = [i]
-            elif kind < 0.75:
+            elif kind < 0.85:
                 i = int(rng.integers(p.n))
                 self.inf[i] = rng.integers(0, EARLY_SPAN) if self.early[i] else \
                     rng.integers(EARLY_SPAN, LATE_SPAN + 1)
@@ -237,7 +343,7 @@ class Searcher:
                 self.inf[i], self.inf[j] = self.inf[j], self.inf[i]
                 self.early[i], self.early[j] = self.early[j], self.early[i]
                 touched = [i, j]
-            if all(self.ok(i) for i in touched):
+            if touched and all(self.ok(i) for i in touched):
                 new, _ = self.evaluate()
                 if new <= cur or rng.random() < np.exp((cur - new) / temp):
                     cur = new
@@ -246,7 +352,7 @@ class Searcher:
                     if cur < 1e-9:
                         break
                     continue
-            self.inf, self.h, self.r, self.d, self.early = saved
+            self.inf, self.h, self.r, self.d, self.early, self.violated = saved
         _, self.inf, self.h, self.r, self.d = best
         return best[0]
 

@@ -317,7 +317,31 @@ def planning_windows(bound: "BoundTargets") -> list[tuple[str, tuple[str, ...], 
             t, pct = pops[cid]
             f = 1.0 - pct / 100.0
             out.append((name, where, t.where, f / KM_INFLATION, f))
+    # Relapse-day medians / minima of a subgroup that lie below the earliest relapse after HSCT
+    # force that many of the subgroup's relapses into the CAR-T-alone arm.
+    tv = {(t.claim_id, t.stat): v for t, v in bound.times}
+    cnt = {t.claim_id: v for t, v in bound.counts if t.field == "n"}
+    arm_min = tv.get(("results.hsct.relapse_time", "min"))
+    for lit, time_id, count_id in PLANNING_RELAPSE_SPLIT:
+        n = cnt.get(count_id)
+        if arm_min is None or not n:
+            continue
+        k = 0
+        if tv.get((time_id, "median"), np.inf) < arm_min:
+            k = n // 2 + 1 if n % 2 else n // 2
+        elif tv.get((time_id, "min"), np.inf) < arm_min:
+            k = 1
+        if k:  # those k relapses are early relapses of the CAR-T-alone arm
+            out.append((f"{lit} relapses before the first post-HSCT relapse",
+                        (lit, "relapse", "~hsct", "rel_early"), (lit, "relapse"), k / n, 1.0))
     return out
+
+
+# (subgroup literal, its relapse-time claim, its relapse-count claim)
+PLANNING_RELAPSE_SPLIT = [
+    ("tp53", "results.tp53.relapse_time", "results.tp53.relapse"),
+    ("bcr_abl", "results.bcr_abl.relapse_time", "results.bcr_abl.relapse"),
+]
 
 
 # ------------------------------------------------------------------------------------------
