@@ -427,7 +427,9 @@ def _median_pair(rng, median, dec, lo_seg, hi_seg, n_choices=3):
     if not cands:
         raise ValueError(f"median {median} cannot be the midpoint of two grid values in "
                          f"[{lo_seg}, {hi_seg}] at {dec} decimals")
-    return cands[rng.integers(len(cands))]
+    # the exact median itself (or the closest pair) is the most likely choice
+    w = 1.0 / (1.0 + np.arange(len(cands))) ** 2
+    return cands[rng.choice(len(cands), p=w / w.sum())]
 
 
 def _draw_between(rng, dist, a, b, size, dec):
@@ -711,7 +713,9 @@ def _assign_car_peak(rng, codes, target: MedianRange, groups: list[PeakGroup]) -
        dispersion x sqrt(n), pooled over the groups).
     2. Assignment: an additive model fitted to the 20 subgroup means gives each
        patient an expected peak; values go to patients in the order of that
-       expectation plus noise, so subgroup means start near their targets.
+       expectation plus noise (best of N_ASSIGN noise draws), so subgroup
+       means start near their targets.  The maximum goes to a patient whose
+       subgroups can absorb it without exceeding their printed spread.
     3. Bounded linear least squares (lsq_linear): subgroup means are linear in
        the values, so they are met by the smallest move from step 2.  The
        minimum, maximum and the two middle order statistics are held fixed and
@@ -897,13 +901,6 @@ def assign_continuous(cohort: pd.DataFrame, seed: int,
         csf[cns] = _comonotone(rng, score, v, 0.5)
     out["csf_blasts_per_ml"] = csf
     return out
-
-
-def _mr_rows(claim_id, x, key_label, basis="fitted"):
-    x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x)]
-    return [(claim_id, key_label, "median", np.median(x)), (claim_id, key_label, "min", x.min()),
-            (claim_id, key_label, "max", x.max())]
 
 
 def continuous_fit(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
