@@ -295,7 +295,7 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
         p = stats_.loc[stats_["stat"] == r["stat"], "p"].to_numpy(float)
         p = np.clip(p[np.isfinite(p)], 1e-12, 1)
         jitter = (np.random.default_rng(i).random(len(p)) - 0.5) * 0.35  # fixed seed: deterministic
-        ax.scatter(p, i + jitter, s=6, color="#1f4e79", alpha=0.35, lw=0)
+        ax.scatter(p, i + jitter, s=12, color="#1f4e79", alpha=0.5, lw=0)
         if np.isfinite(r["published_p"]):
             mk = "<" if r["published_p_cmp"] == "<" else "|"
             ax.scatter([r["published_p"]], [i], marker=mk, color="#c0392b", s=80, zorder=4)
