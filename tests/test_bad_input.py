@@ -463,7 +463,11 @@ def test_validate_names_unchecked_data_files(repo_copy):
     (repo_copy / "data" / "published" / "extra.csv").write_text("a\n1\n")
     (repo_copy / "data" / "derived").mkdir(exist_ok=True)
     (repo_copy / "data" / "derived" / "scorecard.csv").write_text("a\n1\n")  # an output, not an input
-    assert V.unchecked_files(repo_copy) == ["data/published/extra.csv"]
+    unchecked = V.unchecked_files(repo_copy)
+    assert "data/published/extra.csv" in unchecked
+    assert "data/derived/scorecard.csv" not in unchecked
+    assert not set(V.LOADERS) & set(unchecked)
+    assert not any(f.endswith(".md") for f in unchecked)
 
 
 def test_validate_override_paths_are_checked_instead(repo_copy, tmp_path):
@@ -474,7 +478,8 @@ def test_validate_override_paths_are_checked_instead(repo_copy, tmp_path):
     files = V.input_files(repo_copy, {CLAIMS: good})
     assert files[CLAIMS] == good
     proc = run_cli(repo_copy, "validate", "--claims", str(good))
-    assert f"ok: {good}" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == [f"ok: {good}"]   # only the file given is checked
 
 
 def test_validate_reads_checks_what_the_build_reads(tmp_path):

@@ -10,7 +10,7 @@ middle of a build. The loaders own the rules; this module only knows which loade
   where the paper contradicts itself; its claim ids are checked against the claims file validated);
 - ``data/cohort/cohort.csv``      -> :func:`cart19.cohort.load_cohort` (the *reconstructed* pseudo
   patient-level cohort, not the trial's data);
-- ``data/cohort/not_infused.csv`` -> :func:`cart19.cohort.load_not_infused` (the 5 of 115
+- ``data/cohort/not_infused.csv`` -> :func:`load_not_infused` below (the 5 of 115
   enrolled patients whose product was not infused; the patient-flow chapter);
 - ``notebooks/params.yml``        -> :func:`cart19.params.load_params` (the build's parameters).
 
@@ -18,6 +18,10 @@ Files matching :data:`OPTIONAL_LOADERS` (the ensemble's cohorts) are checked whe
 file under ``data/`` that no loader reads is listed as unchecked (a data file
 without a loader is a gap to close, not an error of the user's input). Outputs that notebooks write
 (``data/derived/``) are not inputs and are not listed.
+
+With file options (``--cohort P`` ...) exactly those files are checked; without, every input of the
+repository (``$CART19_ROOT`` or ``--root``). Every file is checked in one run; the first bad one is
+the error (exit 1), later ones are printed before it.
 
 Pure functions: the repository root and every path are arguments; nothing is cached between calls.
 """
@@ -34,7 +38,7 @@ from pathlib import Path
 from cart19 import paths
 from cart19.errors import InputError
 
-__all__ = ["LOADERS", "OPTIONAL_LOADERS", "input_files", "loader_for", "validate_file",
+__all__ = ["LOADERS", "OPTIONAL_LOADERS", "input_files", "loader_for", "load_not_infused", "validate_file",
            "validate_files", "validate_reads", "validate", "unchecked_files", "main"]
 
 #: Input file (relative to the repository root) -> (module, loader function). Order = check order.
@@ -44,7 +48,8 @@ LOADERS: dict[str, tuple[str, str]] = {
     "data/published/claims.csv": ("cart19.claims", "load_claims"),
     "data/published/readings.csv": ("cart19.audit", "adopted_readings"),
     "data/cohort/cohort.csv": ("cart19.cohort", "load_cohort"),
-    "data/cohort/not_infused.csv": ("cart19.cohort", "load_not_infused"),
+    # cart19.cohort has no loader for this file yet: the small one below stands in for it
+    "data/cohort/not_infused.csv": ("cart19.validate", "load_not_infused"),
 }
 #: Loaders that check ids against the published record get the record being validated (so
 #: ``--claims P`` is used throughout): input -> keyword argument of its loader.
@@ -79,6 +84,53 @@ def loader_for(rel: str):
         # a registry entry whose loader does not exist is a defect of the code, not of the input
         raise RuntimeError(f"{module}.{name} (loader of {rel}) does not exist")
     return fn
+
+
+NOT_INFUSED_COLUMNS = ["patient_id", "status", "reason"]
+
+
+def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
+    """Read and check ``data/cohort/not_infused.csv``: the enrolled patients whose product was not
+    infused (Methods: 110 of 115 products infused), one row each, columns :data:`NOT_INFUSED_COLUMNS`.
+
+    Rules (pandera): every column present; ``patient_id`` non-empty, without spaces and unique;
+    ``status`` and ``reason`` non-empty. The first failure raises InputError (file, column, row, rule).
+    Here rather than in cart19.cohort only because that module has no loader for this file yet.
+    """
+    import pandas as pd
+    import pandera.pandas as pa
+    from pandera.errors import SchemaError
+
+    path = Path(path)
+    raw = path.read_bytes() if path.is_file() else None
+    if raw is None:
+        raise InputError(path, "required input file is missing")
+    if not raw.strip():
+        raise InputError(path, "file is empty")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "file is not valid UTF-8", row=max(raw[:exc.start].count(b"\n"), 1)) from None
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for c in NOT_INFUSED_COLUMNS:
+        if c not in df.columns:
+            raise InputError(path, "required column is missing", column=c)
+    nonempty = pa.Check.str_length(min_value=1, error="must not be empty")
+    schema = pa.DataFrameSchema({
+        "patient_id": pa.Column(str, [nonempty, pa.Check.str_matches(r"^\S+$", error="must not contain spaces"),
+                                      pa.Check(lambda s: ~s.duplicated(keep="first"),
+                                               error="patient_id must be unique (repeats an earlier row)")]),
+        "status": pa.Column(str, nonempty), "reason": pa.Column(str, nonempty)}, strict=False)
+    try:
+        return schema.validate(df, lazy=False)
+    except SchemaError as err:
+        fc = err.failure_cases
+        idx = fc["index"].iloc[0] if fc is not None and "index" in fc.columns and len(fc) else None
+        row = int(idx) + 1 if idx is not None and pd.notna(idx) else None
+        col = getattr(err.schema, "name", None)
+        rule = (err.check.error if isinstance(err.check, pa.Check) and err.check.error else str(err))
+        raise InputError(path, rule, column=col, row=row,
+                         value=df[col].iloc[row - 1] if col in df.columns and row else None) from None
 
 
 def _display(path: Path, root: Path) -> str:
@@ -199,15 +251,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print ``ok: <file>`` per valid input; 0 if all are valid. A bad file raises InputError, which
-    the command line (cart19.cli) prints on stderr with exit code 1."""
+    """Print ``ok: <file>`` per valid input (those given as options, else every input); 0 if all are
+    valid. A bad file raises InputError, which the command line (cart19.cli) prints on stderr with
+    exit code 1; further bad files are printed before it."""
     args = _parser().parse_args(argv)
     root = (args.root or paths.ROOT).resolve()
-    files = input_files(root, {"data/published/claims.csv": args.claims,
-                               "data/published/readings.csv": args.readings,
-                               "data/cohort/cohort.csv": args.cohort,
-                               "data/cohort/not_infused.csv": args.not_infused,
-                               "notebooks/params.yml": args.params})
+    given = {"data/published/claims.csv": args.claims, "data/published/readings.csv": args.readings,
+             "data/cohort/cohort.csv": args.cohort, "data/cohort/not_infused.csv": args.not_infused,
+             "notebooks/params.yml": args.params}
+    given = {rel: given[rel] for rel in LOADERS if given.get(rel) is not None}
+    # with file options, exactly those files are checked (readings.csv against the claims given,
+    # else the repository's); without, every input of the repository
+    files = {rel: Path(p) for rel, p in given.items()} if given else input_files(root)
+    claims_path = files.get(CLAIMS, root / CLAIMS)
     # every file is checked (one run shows every bad file); the first error is raised, the
     # command line prints it and exits 1, the later ones are printed here first
     errors: list[InputError] = []
@@ -217,13 +273,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"not checked (needs a valid {CLAIMS}): {_display(path, root)}", file=sys.stderr)
             continue
         try:
-            validate_file(rel, path, files.get(CLAIMS))
+            validate_file(rel, path, claims_path)
         except InputError as exc:
             errors.append(exc)
             bad.add(rel)
             continue
         print(f"ok: {_display(path, root)}", flush=True)
-    for rel in unchecked_files(root):
+    for rel in [] if given else unchecked_files(root):
         print(f"unchecked (no loader): {rel}", flush=True)
     for exc in errors[1:]:
         print(f"cart19 validate: error (also): {exc}", file=sys.stderr, flush=True)
