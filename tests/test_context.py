@@ -65,3 +65,10 @@ def test_every_cited_number_carries_section_and_reference():
     t = context_table(toy_claims())
     assert t["section"].isin(["Introduction", "Discussion"]).all()
     assert t["refs"].str.match(r"^\d").all()
+
+
+def test_caveat_numbers_are_filled_from_claims():
+    from cart19.context import _fill
+    c = pd.DataFrame({"median": [233.5]}, index=["results.followup"])
+    assert _fill("median {results.followup:median} days", c) == "median 233.5 days"
+    assert "missing claim" in _fill("{results.nothing:n}", c)

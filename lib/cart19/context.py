@@ -9,6 +9,8 @@ next to each sentence in the paper.
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -30,22 +32,24 @@ LITERATURE = {
     "discussion.lit.park.trm": ("Discussion", "5", "Park et al (MSKCC), transplanted patients"),
 }
 
-#: Comparisons: (topic, this trial's claim id, literature claim id, caveat)
+#: Comparisons: (topic, this trial's claim id, literature claim id, caveat). Numbers in a caveat
+#: are written ``{claim_id:field}`` and filled from claims.csv by :func:`_fill`.
 COMPARISONS = [
     ("CR rate", "results.cr_day30", "intro.lit.cr_rate",
      "day-30 morphologic CR (CR + CRi) among infused patients"),
     ("Relapse", "results.relapse.total", "intro.lit.relapse",
-     "this trial: relapses among CR patients over a median 233.5-day follow-up, most after allo-HSCT"),
+     "this trial: relapses among CR patients over a median follow-up of {results.followup:median} "
+     "days; {results.hsct.n:n} of the {results.hsct.n:N} CR patients were transplanted"),
     ("Relapse", "results.relapse.total", "discussion.lit.relapse", ""),
     ("Relapse", "results.no_hsct.relapse", "discussion.lit.relapse_1y",
      "this trial: CAR T alone arm (no allo-HSCT)"),
     ("Relapse", "results.no_hsct.relapse", "discussion.lit.hay.relapse",
-     "Hay et al: median time to relapse 3.5 months"),
+     "Hay et al: median time to relapse {discussion.lit.hay.relapse_time:median} months"),
     ("Grade 3-4 CRS", "results.crs.grade34", "discussion.lit.crs34",
      "grading systems differ between trials"),
     ("Relapse after allo-HSCT", "results.hsct.relapse", "discussion.lit.park.relapse", ""),
     ("Transplant-related mortality", "discussion.hsct.trm", "discussion.lit.park.trm",
-     "this trial: TRM within the 1-year observation period"),
+     "this trial: TRM within the {discussion.hsct.trm.period:value}-year observation period"),
 ]
 
 
@@ -65,6 +69,16 @@ def _value(row: pd.Series) -> tuple[float, float, float, float, float, str]:
     return (np.nan, np.nan, np.nan, np.nan, np.nan, "no usable number")
 
 
+def _fill(template: str, c: pd.DataFrame) -> str:
+    """Replace ``{claim.id:field}`` in a caveat with the claim's value (so no number is typed)."""
+    def one(m):
+        cid, field = m.group(1), m.group(2)
+        if cid in c.index and field in c.columns and pd.notna(c.loc[cid, field]):
+            return f"{c.loc[cid, field]:g}"
+        return f"[missing claim {cid}]"
+    return re.sub(r"\{([a-z0-9_.]+):([A-Za-z_]+)\}", one, template)
+
+
 def context_table(claims: pd.DataFrame) -> pd.DataFrame:
     """One row per comparison in ``COMPARISONS``: this trial's published rate (with an exact
     95% CI where n/N is printed, derived here) beside a literature figure the paper cites.
@@ -80,7 +94,7 @@ def context_table(claims: pd.DataFrame) -> pd.DataFrame:
         missing = [i for i in (tid, lid) if i not in c.index]
         section, refs, cited = LITERATURE[lid]
         row = {"topic": topic, "trial_id": tid, "lit_id": lid, "section": section, "refs": refs,
-               "cited": cited, "caveat": caveat,
+               "cited": cited, "caveat": _fill(caveat, c),
                "status": "ok" if not missing else "missing claim id: " + ", ".join(missing)}
         if tid in c.index:
             t = c.loc[tid]
