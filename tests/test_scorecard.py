@@ -182,3 +182,10 @@ def test_proportion_exact_iff_counts_equal(n, extra):
     other = pd.Series({"n": n + 1, "N": N, "percent": 100 * (n + 1) / N})
     assert scorecard.compare_claim(pub, raw, same)[0] == "exact"
     assert scorecard.compare_claim(pub, raw, other)[0] == "differs"
+
+
+def test_crs_claims_are_not_taken_for_cr_claims():
+    # "results.crs.any" starts with "results.cr": it belongs to the safety chapter
+    assert reproduce.chapter_of("results.crs.any") == "09_safety"
+    assert reproduce.chapter_of("results.cr_day30") == "06_day30"
+    assert reproduce.chapter_of("results.cr.blasts5.p") == "06_day30"

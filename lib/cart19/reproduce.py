@@ -68,7 +68,8 @@ CHAPTERS = (  # (id regex, chapter notebook) - first match wins
      "04_patients"),
     (r"^(table3\.carpeak|results\.(carpeak|car_peak|transduction|dose)|discussion\.dose)",
      "05_products"),
-    (r"^(table3\.cr\.|results\.(cr|cri|mrd|bcr_abl|tp53\.cr|emd|no_emd|cns\.(n|cns3|no_bm|csf|cr|mrd)|"
+    (r"^(table3\.cr\.|results\.(cr_day30|cr\.|cri|mrd|bcr_abl|tp53\.cr|emd|no_emd|"
+     r"cns\.(n|cns3|no_bm|csf|cr|mrd)|"
      r"blasts|prior_hsct\.(n|dli|cr)|no_cns)|abstract\.(cr|mrd)|fig2\.cr)", "06_day30"),
     (r"^(table4|results\.(hsct|no_hsct)|abstract\.hsct|discussion\.(hsct|no_hsct|donor))",
      "08_transplant"),
