@@ -25,7 +25,7 @@ LITERATURE = {
     "intro.lit.cr_rate": ("Introduction", "5-10", "earlier CD19 CAR T trials"),
     "intro.lit.relapse": ("Introduction", "5, 11, 12", "earlier CD19 CAR T trials"),
     "discussion.lit.relapse": ("Discussion", "5, 11, 12", "earlier CD19 CAR T trials"),
-    "discussion.lit.relapse_1y": ("Discussion", "7", "Maude et al (higher doses), 1 year"),
+    "discussion.lit.relapse_1y": ("Discussion", "7", "Maude et al (higher doses), at 1 year"),
     "discussion.lit.hay.relapse": ("Discussion", "29", "Hay et al (Fred Hutchinson)"),
     "discussion.lit.crs34": ("Discussion", "5, 12", "most other trials"),
     "discussion.lit.park.relapse": ("Discussion", "5", "Park et al (MSKCC), transplanted patients"),
