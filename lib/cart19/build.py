@@ -610,6 +610,25 @@ def _line(status: str, stem: str, seconds: float | None, note: str = "") -> None
     print(f"  {status:<9} {stem:<28} {secs}  {note}".rstrip(), flush=True)
 
 
+def _validate_reads(layout: Layout, rels: list[str]) -> None:
+    """Check the input files chapters read with their loaders (cart19.validate) before any kernel
+    starts, so a bad cell is named (file, column, row, rule) instead of failing inside a notebook.
+    Files found valid are remembered by content hash in .cache/build/valid.json (no-op rebuilds stay
+    fast: no pandas import)."""
+    from cart19 import validate
+
+    memo_path = layout.cache / "valid.json"
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    before = dict(memo)
+    validate.validate_reads(layout.root, rels, memo)
+    if memo != before:
+        layout.cache.mkdir(parents=True, exist_ok=True)
+        memo_path.write_text(json.dumps(memo, sort_keys=True))
+
+
 @dataclass
 class Plan:
     notebooks: list[Notebook]
@@ -649,6 +668,8 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
             if not (layout.root / r).exists() and r not in written:
                 raise InputError(r, f"listed in cart19.reads of {layout.rel(nb.source)} but missing, "
                                     "and no notebook being built writes it")
+    _validate_reads(layout, sorted({r for nb in selected for r in nb.reads
+                                    if r not in written and (layout.root / r).is_file()}))
     sel = {nb.stem for nb in selected}
     deps = {s: {d for d in ds if d in sel} for s, ds in deps.items() if s in sel}
     unbuilt = [nb.stem for nb in notebooks if nb not in selected and not nb.output.exists()]
