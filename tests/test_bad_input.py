@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -384,6 +385,11 @@ def template(tmp_path_factory) -> Path:
     # prime the build's notebook-parsing memo (keyed by content hash) so each refused build is ~1 s
     from cart19 import build as B
     B.discover(B.Layout(root))
+    # and the build's memo of input files found valid (.cache/build/valid.json, keyed by content):
+    # each test's build then loads only the file it broke (that file's key no longer matches)
+    memo: dict[str, str] = {}
+    V.validate_reads(root, [rel for rel in V.LOADERS if (root / rel).is_file()], memo)
+    (root / ".cache" / "build" / "valid.json").write_text(json.dumps(memo, sort_keys=True))
     return root
 
 

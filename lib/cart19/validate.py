@@ -191,17 +191,29 @@ def validate_reads(root: Path | str, rels, memo: dict[str, str] | None = None) -
     not import pandas; it is updated in place. Raises InputError for the first bad file.
     """
     import hashlib
+    import importlib.util
+
+    def digest(p: Path | None) -> str:
+        return hashlib.sha256(p.read_bytes()).hexdigest() if p is not None and p.is_file() else ""
 
     root = Path(root)
     checked = []
     for rel in sorted(set(rels), key=lambda r: (list(LOADERS).index(r) if r in LOADERS else 99, r)):
-        if _entry(rel) is None:
+        entry = _entry(rel)
+        if entry is None:
             continue
         path = root / rel
-        sha = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-        if rel in NEEDS_CLAIMS and sha is not None:
-            claims = root / CLAIMS
-            sha += hashlib.sha256(claims.read_bytes()).hexdigest() if claims.is_file() else ""
+        sha = None
+        if path.is_file():
+            # the key covers the file, the loader's source (its rules; found without importing it,
+            # which would cost the pandas import this memo saves) and, where ids are checked
+            # against it, the published record
+            spec = importlib.util.find_spec(entry[0])
+            origin = Path(spec.origin) if spec is not None and spec.origin else None
+            sha = digest(path) + digest(origin)
+            if rel in NEEDS_CLAIMS:
+                sha += digest(root / CLAIMS)
+            sha = hashlib.sha256(sha.encode()).hexdigest()
         if memo is not None and sha is not None and memo.get(rel) == sha:
             continue
         validate_file(rel, path, root / CLAIMS)
