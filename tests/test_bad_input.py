@@ -423,7 +423,9 @@ def test_cli_exits_nonzero(case, tmp_path, repo_copy):
     """(b) the command line refuses: exit 1, the message on stderr, no traceback."""
     bad, column, row = _materialise(case, tmp_path / "bad")
     if case.target is None:
-        proc = run_cli(repo_copy, "build", *case.build_args)
+        rc, out, err, started = run_build_refusal(repo_copy, *case.build_args)
+        assert not started, "the build started kernels instead of refusing:\n" + out + err
+        proc = subprocess.CompletedProcess([], rc, out, err)
         cmd, file = "build", "command line (-p)"
     else:
         proc = run_cli(repo_copy, "validate", FILE_OPTION[case.target], str(bad))
