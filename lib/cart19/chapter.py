@@ -30,6 +30,11 @@ class Chapter:
         from cart19.tables import comparison
         return comparison(self.card, prefix=prefix)
 
+    def show(self, prefix: str | None = None):
+        """:meth:`compare` as the book shows it (no row index)."""
+        from cart19.tables import show
+        return show(self.compare(prefix))
+
     def value(self, claim_id: str, field: str | None = None, which: str = "reproduced") -> float:
         """A reproduced (or published) number for glue, by claim id."""
         frame = self.reproduced if which == "reproduced" else self.published

@@ -238,3 +238,8 @@ def comparison(card: pd.DataFrame, chapter: str | None = None, prefix: str | Non
         out[c] = out[c].map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x))
                             else f"{x:.4g}")
     return out.reset_index(drop=True)
+
+
+def show(df: pd.DataFrame):
+    """A table as the book shows it: no row index, blanks for missing cells."""
+    return df.style.hide(axis="index").format(na_rep="")
