@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cart19 import paths
 from cart19.claims import load_claims
 from cart19.continuous import (COLUMNS, OUT, CohortColumnError, assign_continuous,
                                continuous_fit)
@@ -359,3 +360,21 @@ def test_stage1_decisions_that_contradict_are_refused():
     a.loc[a.index[(a["dose_lt1"] == 0) & (a["dose_ge3"] == 1)][0], "dose_lt1"] = 1
     with pytest.raises(ValueError, match="dose_lt1"):
         assign_continuous(a, 0, claims=CLAIMS)
+
+
+@pytest.mark.skipif(not paths.COHORT_CSV.exists(), reason="no reconstructed cohort yet")
+def test_on_the_committed_reconstructed_cohort():
+    """The categorical columns of data/cohort/cohort.csv (stage 1 of cart19.reconstruct)
+    take continuous values meeting every published constraint."""
+    c = pd.read_csv(paths.COHORT_CSV).drop(columns=[c for c in OUT if c in paths_cols()])
+    out = assign_continuous(c, 11, claims=CLAIMS)
+    check_hard_constraints(out)
+    check_table3(out)
+    if "age_le5" in out:
+        assert ((out["age_years"] <= 5) == (out["age_le5"] == 1)).all()
+    if "dose_lt1" in out:
+        assert ((out["dose_per_kg"] < 1) == (out["dose_lt1"] == 1)).all()
+
+
+def paths_cols():
+    return list(pd.read_csv(paths.COHORT_CSV, nrows=0).columns)

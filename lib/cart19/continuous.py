@@ -127,7 +127,9 @@ DOSE_TARGET_LO = 1.0
 DOSE_SPLIT = 3.0
 
 _SOURCE = "<cohort frame>"
-N_ASSIGN = 1000     # candidate rank assignments tried for the CAR T-cell peak
+N_ASSIGN = 1000     # candidate rank assignments scored for the CAR T-cell peak
+N_RESTART = 1       # best-scoring assignments fitted in full; the best fit is kept
+SWAP_ROUNDS = 3     # rounds of median-side swaps per fit
 
 
 class CohortColumnError(InputError, ValueError):
@@ -758,11 +760,6 @@ def _assign_car_peak(rng, codes, target: MedianRange, groups: list[PeakGroup]) -
     sd_c = np.sqrt(np.maximum((cand ** 2) @ M.T - mu_c ** 2, 0) * (sizes / (sizes - 1)))
     se_c = sd_c / np.sqrt(sizes)
     miss = (((mu_c - means_t) / ses_t) ** 2).sum(1) + (((se_c - ses_t) / ses_t * 10) ** 2).sum(1)
-    score = scores[int(np.argmin(miss))]
-    order = list(np.argsort(score, kind="stable"))
-    # The published extremes go to patients whose subgroups can absorb them:
-    # e.g. 90.6 in a group of 16 with mean 23.75 alone implies an SD above the
-    # printed 3.723 * sqrt(16), so such patients cannot hold the maximum.
     sd_t = ses_t * np.sqrt(sizes)
 
     def absorbs(i, v):
@@ -770,76 +767,109 @@ def _assign_car_peak(rng, codes, target: MedianRange, groups: list[PeakGroup]) -
                 for k, g in enumerate(groups) if g.mask[i] and sizes[k] > 1]
         return max(cost, default=0.0) <= 0.5
 
-    for v, pick_from_top in ((target.hi, True), (target.lo, False)):
-        cands = order[::-1] if pick_from_top else order
-        holder = next((i for i in cands if absorbs(i, v)), cands[0])
-        order.remove(holder)
-        if pick_from_top:
-            order.append(holder)
-        else:
-            order.insert(0, holder)
-    order = np.array(order)
+    best = None
+    for c in np.argsort(miss)[:N_RESTART]:
+        order = list(np.argsort(scores[c], kind="stable"))
+        # The published extremes go to patients whose subgroups can absorb them:
+        # e.g. 90.6 in a group of 16 with mean 23.75 alone implies an SD above
+        # the printed 3.723 * sqrt(16), so such patients cannot hold the maximum.
+        for v, top in ((target.hi, True), (target.lo, False)):
+            cands = order[::-1] if top else order
+            holder = next((i for i in cands if absorbs(i, v)), cands[0])
+            order.remove(holder)
+            order.append(holder) if top else order.insert(0, holder)
+        x, cost = _fit_peak(np.array(order), vals, target, M, means_t, ses_t, groups, sd_all)
+        if best is None or cost < best[1] - 1e-12:
+            best = (x, cost)
+    return _grid(best[0], 1)
+
+
+def _fit_peak(order, vals, target, M, means_t, ses_t, groups, sd_all):
+    """Steps 3-4 of _assign_car_peak for one rank assignment; returns (x, cost).
+
+    Each patient's side of the median is fixed by its rank (that keeps the
+    median exact).  A patient pushed against the median from below and one
+    pushed against it from above would both gain by changing sides, so such
+    pairs swap sides and the fit is repeated (up to SWAP_ROUNDS times)."""
+    n = len(order)
     x0 = np.empty(n)
-    x0[order] = vals                                  # rank r gets r-th smallest value
+    x0[order] = vals                                  # rank r gets the r-th smallest value
     rank = np.empty(n, int)
     rank[order] = np.arange(n)
     m = n // 2
     fixed_ranks = {0, n - 1} | ({m - 1, m} if n % 2 == 0 else {m})
     fixed = np.isin(rank, list(fixed_ranks))
+    free = ~fixed
     lo_med = vals[m - 1] if n % 2 == 0 else vals[m]
     hi_med = vals[m]
-    lower = np.where(rank < min(fixed_ranks - {0}), target.lo, hi_med)
-    # values other than the published maximum stay one grid step below it (a
-    # tie at the very top would be an artefact of the bounds, not data)
-    upper = np.where(rank < min(fixed_ranks - {0}), lo_med, target.hi - 0.1)
-    free = ~fixed
-    lb, ub = lower[free], upper[free]
-
-    # -- 3. linear step: minimise  w^2 |M x - t|^2 + lam^2 |x - x0|^2
-    w_mean, lam = 50.0, 1.0 / sd_all
-    rhs = means_t - M[:, fixed] @ x0[fixed]
-    A = np.vstack([w_mean * M[:, free], lam * np.eye(free.sum())])
-    b = np.concatenate([w_mean * rhs, lam * x0[free]])
-    x1f = optimize.lsq_linear(A, b, bounds=(lb, ub), method="trf",
-                                lsq_solver="lsmr", tol=1e-7).x
-
-    # -- 4. SE step
+    below = rank < min(fixed_ranks - {0})
+    w_mean, lam, w_se, lam2 = 50.0, 1.0 / sd_all, 10.0, 0.2 / sd_all
     Mf = M[:, free]
     masks_f = [g.mask[free] for g in groups]
-    x_fix = x0.copy()
-    w_se, lam2 = 10.0, 0.2 / sd_all
+    start = x0[free]
+    for _ in range(SWAP_ROUNDS + 1):
+        # values other than the published maximum stay one grid step below it
+        # (a tie at the very top would be an artefact of the bounds, not data)
+        lb = np.where(below, target.lo, hi_med)[free]
+        ub = np.where(below, lo_med, target.hi - 0.1)[free]
+        start = np.clip(start, lb, ub)
+        # -- 3. linear step: min  w^2 |M x - t|^2 + lam^2 |x - start|^2  within bounds
+        rhs = means_t - M[:, fixed] @ x0[fixed]
+        A = np.vstack([w_mean * Mf, lam * np.eye(free.sum())])
+        b = np.concatenate([w_mean * rhs, lam * start])
+        x1f = optimize.lsq_linear(A, b, bounds=(lb, ub), method="trf",
+                                  lsq_solver="lsmr", tol=1e-7).x
 
-    def full(xf):
-        x = x_fix.copy()
-        x[free] = xf
-        return x
+        # -- 4. SE step
+        def full(xf):
+            x = x0.copy()
+            x[free] = xf
+            return x
 
-    def resid(xf):
-        x = full(xf)
+        def resid(xf):
+            mu, se = _group_stats(full(xf), groups)
+            return np.concatenate([w_mean * (mu - means_t), w_se * (se - ses_t),
+                                   lam2 * (xf - x1f)])
+
+        def jac(xf):
+            x = full(xf)
+            J_se = np.zeros((len(groups), free.sum()))
+            for k, g in enumerate(groups):
+                ng = g.mask.sum()
+                xs = x[g.mask]
+                sd = xs.std(ddof=1)
+                if sd > 0:
+                    d = (x - xs.mean()) / ((ng - 1) * sd * np.sqrt(ng))
+                    J_se[k] = np.where(masks_f[k], d[free], 0.0)
+            return np.vstack([w_mean * Mf, w_se * J_se, lam2 * np.eye(free.sum())])
+
+        # lsmr trust-region solver: no dense SVD per iteration (dense LAPACK
+        # calls are slow when BLAS threads compete on a busy 2-core machine);
+        # ftol 1e-6 stops once the cost stalls at the floor set by the
+        # inconsistent means.
+        x2f = np.clip(optimize.least_squares(
+            resid, np.clip(x1f, lb, ub), jac=jac, bounds=(lb, ub), method="trf",
+            tr_solver="lsmr", max_nfev=100, xtol=1e-6, ftol=1e-6).x, lb, ub)
+        x = full(x2f)
         mu, se = _group_stats(x, groups)
-        return np.concatenate([w_mean * (mu - means_t), w_se * (se - ses_t), lam2 * (xf - x1f)])
-
-    def jac(xf):
-        x = full(xf)
-        J_se = np.zeros((len(groups), free.sum()))
-        for k, g in enumerate(groups):
-            ng = g.mask.sum()
-            xs = x[g.mask]
-            mu = xs.mean()
-            sd = xs.std(ddof=1)
-            if sd > 0:
-                d = (x - mu) / ((ng - 1) * sd * np.sqrt(ng))
-                J_se[k] = np.where(masks_f[k], d[free], 0.0)
-        return np.vstack([w_mean * Mf, w_se * J_se, lam2 * np.eye(free.sum())])
-
-    # lsmr trust-region solver: no dense SVD per iteration (dense LAPACK calls
-    # are slow when BLAS threads compete for a busy 2-core machine); ftol 1e-6
-    # stops once the cost stalls at the floor set by the inconsistent means.
-    x2f = optimize.least_squares(resid, np.clip(x1f, lb, ub), jac=jac, bounds=(lb, ub),
-                                 method="trf", tr_solver="lsmr", max_nfev=100,
-                                 xtol=1e-6, ftol=1e-6).x
-    x = full(np.clip(x2f, lb, ub))
-    return _grid(x, 1)
+        cost = float((w_mean ** 2) * ((mu - means_t) ** 2).sum()
+                     + (w_se ** 2) * ((se - ses_t) ** 2).sum())
+        # patients stuck on the median bound, by side
+        idx_free = np.flatnonzero(free)
+        up = idx_free[below[free] & (x2f >= ub - 0.05)]      # below, want up
+        down = idx_free[~below[free] & (x2f <= lb + 0.05)]   # above, want down
+        k = min(len(up), len(down))
+        if k == 0:
+            break
+        below[up[:k]] = False
+        below[down[:k]] = True
+        # restart the swapped values a little inside their new side, so the
+        # proximity term does not hold them on the median
+        full_start = full(x2f)
+        full_start[up[:k]] += 1.0
+        full_start[down[:k]] -= 1.0
+        start = full_start[free]
+    return x, cost
 
 
 # ==========================================================================
