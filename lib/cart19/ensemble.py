@@ -307,3 +307,52 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
     ax.set_xlabel("P value (log scale); dots: reconstructed cohorts, red: published")
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------------------------------
+# the committed ensemble: drawn once, read by the book and by nbval
+# ------------------------------------------------------------------------------------------
+#: Code whose change invalidates a drawn ensemble (the reconstruction and what it reads).
+ENSEMBLE_CODE = ("reconstruct.py", "reconstruct_milp.py", "reconstruct_times.py", "targets.py",
+                 "continuous.py", "ensemble.py", "survival.py", "stats.py", "forest.py")
+
+
+def ensemble_key(size: int, seed: int, claims_path) -> dict:
+    """What a drawn ensemble depends on: its size, seed, the claims and the reconstruction code."""
+    import hashlib
+    from pathlib import Path as _P
+
+    here = _P(__file__).parent
+    h = hashlib.sha256(_P(claims_path).read_bytes())
+    for name in ENSEMBLE_CODE:
+        h.update(name.encode())
+        h.update((here / name).read_bytes())
+    return {"ensemble_size": int(size), "seed": int(seed), "inputs_sha256": h.hexdigest()}
+
+
+def load_or_draw(size: int, seed: int, claims_path, stats_path, cohort_dir, n_jobs: int = 2
+                 ) -> pd.DataFrame:
+    """The ensemble statistics for (size, seed): read from ``stats_path`` when its sidecar key
+    (``<stats_path>.json``) matches, otherwise draw ``size`` cohorts and recompute.
+
+    Drawing is minutes per cohort, so the book commits the statistics of its default ensemble
+    (a cache keyed on content, like the build's); any other size, seed, claims or reconstruction
+    code draws afresh, so a stale file is never shown.
+    """
+    import json
+    from pathlib import Path as _P
+
+    from cart19.cohort import load_cohort
+    from cart19.reconstruct import ensemble as draw
+
+    stats_path = _P(stats_path)
+    key_path = stats_path.with_suffix(".json")
+    key = ensemble_key(size, seed, claims_path)
+    if stats_path.exists() and key_path.exists() and json.loads(key_path.read_text()) == key:
+        return pd.read_csv(stats_path)
+    paths = draw(size, cohort_dir, claims_path, base_seed=seed, n_jobs=n_jobs)
+    stats_ = ensemble_stats([load_cohort(p) for p in paths], n_jobs=n_jobs)
+    stats_path.parent.mkdir(parents=True, exist_ok=True)
+    stats_.to_csv(stats_path, index=False, float_format="%.10g", lineterminator="\n")
+    key_path.write_text(json.dumps(key, indent=1, sort_keys=True) + "\n")
+    return pd.read_csv(stats_path)  # the same values whether drawn now or read back
