@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from cart19.errors import Cart19Error
 from cart19.targets import CountTarget
@@ -263,11 +263,13 @@ def _symmetry(m: _Model) -> None:
         m.add_row(c, 0, np.inf)
 
 
-def build(counts: list[tuple[CountTarget, int]], n: int = N_PATIENTS, elastic: bool = False):
+def build(counts: list[tuple[CountTarget, int]], n: int = N_PATIENTS, elastic: bool = False,
+          symmetry: bool = True):
     """Assemble the model. Returns (model, target_rows, slack_columns)."""
     m = _new_model(n)
     _logic(m)
-    _symmetry(m)
+    if symmetry:
+        _symmetry(m)
     target_rows, slack_cols = [], []
     for t, val in counts:
         coefs, const = _count_coefs(m, t.where)
@@ -336,44 +338,90 @@ def solve(counts: list[tuple[CountTarget, int]], seed: int, n: int = N_PATIENTS,
 
 
 def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATIENTS,
-                          max_cap: int = 12, max_alternatives: int = 5) -> ClaimConflict:
-    """Smallest set of claims whose counts must change, by capped total slack."""
-    m, _, slack = build(counts, n, elastic=True)
+                          max_cap: int = 6, max_alternatives: int = 3,
+                          time_limit: float = 60.0) -> ClaimConflict:
+    """Smallest set of claims whose counts must change for the program to become feasible.
+
+    Every count target gets a slack pair (s+, s-). First the LP relaxation minimises the total
+    slack: most contradictions (a count above its denominator, margins that do not add up) are
+    already visible there, in well under a second, and the claims with non-zero slack are the
+    repair. Only if the relaxation is feasible (a purely integral conflict) are integer
+    feasibility problems solved with the total slack capped at 1, 2, ... (the notes' method).
+    Alternatives: forbid the slack used so far and solve again.
+    """
+    # no symmetry rows here: they do not change feasibility and slow the LP down
+    m, _, slack = build(counts, n, elastic=True, symmetry=False)
     nv = m.n_vars
     sl = np.array([s for pair in slack for s in pair])
     ub = np.ones(nv)
     ub[sl] = n
-    integ = np.ones(nv)
-    c = np.zeros(nv)
     ids = [t.claim_id for t, _ in counts]
+
+    def used_of(x):
+        return sorted({ids[k] for k, (p, q) in enumerate(slack) if x[p] + x[q] > 1e-6})
+
+    a_mat = sparse.csr_matrix((m.vals, (m.rows, m.cols)), shape=(len(m.lo), nv))
+    lo_, hi_ = np.array(m.lo), np.array(m.hi)
+    eq = lo_ == hi_
+    up = ~eq & np.isfinite(hi_)
+    dn = ~eq & np.isfinite(lo_)
+    a_ub = sparse.vstack([a_mat[up], -a_mat[dn]]).tocsr()
+    b_ub = np.concatenate([hi_[up], -lo_[dn]])
+
+    def lp(zero=()):
+        c = np.zeros(nv)
+        c[sl] = 1.0
+        u = ub.copy()
+        for k in zero:
+            u[list(slack[k])] = 0
+        return linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_mat[eq], b_eq=lo_[eq],
+                       bounds=np.column_stack([np.zeros(nv), u]), method="highs",
+                       options={"time_limit": time_limit})
+
+    res = lp()
+    if res.x is not None and res.fun is not None and res.fun > 1e-6:
+        repair = used_of(res.x)
+        cap = int(np.ceil(res.fun - 1e-6))
+        alts, banned = [], [k for k in range(len(ids)) if ids[k] in repair]
+        for _ in range(max_alternatives):
+            r2 = lp(banned)
+            if r2.x is None or r2.status != 0:
+                break
+            u2 = used_of(r2.x)
+            if not u2:
+                break
+            alts.append(u2)
+            banned += [k for k in range(len(ids)) if ids[k] in u2]
+        return ClaimConflict(repair, alts, cap)
+
+    integ = np.ones(nv)
+    c0 = np.zeros(nv)
 
     def with_cap(cap, zero=()):
         row = np.zeros(nv)
         row[sl] = 1
         u = ub.copy()
         for k in zero:
-            u[slack[k][0]] = 0
-            u[slack[k][1]] = 0
+            u[list(slack[k])] = 0
         a = sparse.csr_matrix(row.reshape(1, -1))
-        return _solve(m, c, integ, u, [LinearConstraint(a, 0, cap)], time_limit=60)
+        return _solve(m, c0, integ, u, [LinearConstraint(a, 0, cap)], time_limit=time_limit)
 
-    for cap in range(0, max_cap + 1):
+    for cap in range(1, max_cap + 1):
         res = with_cap(cap)
         if res.x is not None and res.status in (0, 1):
-            used = [k for k, (p, q) in enumerate(slack) if res.x[p] + res.x[q] > 0.5]
-            repair = sorted({ids[k] for k in used})
-            alts, banned = [], list(used)
+            repair = used_of(res.x)
+            alts, banned = [], [k for k in range(len(ids)) if ids[k] in repair]
             for _ in range(max_alternatives):
                 r2 = with_cap(cap, banned)
                 if r2.x is None or r2.status not in (0, 1):
                     break
-                u2 = [k for k, (p, q) in enumerate(slack) if r2.x[p] + r2.x[q] > 0.5]
+                u2 = used_of(r2.x)
                 if not u2:
                     break
-                alts.append(sorted({ids[k] for k in u2}))
-                banned += u2
+                alts.append(u2)
+                banned += [k for k in range(len(ids)) if ids[k] in u2]
             return ClaimConflict(repair, alts, cap)
-    return ClaimConflict(["(no repair within a total change of %d)" % max_cap], [], max_cap)
+    return ClaimConflict([f"(no repair found with a total change <= {max_cap})"], [], max_cap)
 
 
 def evaluate(df: pd.DataFrame, where: tuple[str, ...]) -> int:

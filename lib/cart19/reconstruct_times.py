@@ -313,6 +313,27 @@ class Searcher:
             return self._set(int(i), col, np.floor(val) if got > val else np.ceil(val))
         return self._set(int(i), col, val + (rng.integers(-15, 1) if got > val else rng.integers(0, 16)))
 
+    def seed_extremes(self):
+        """Place each published minimum / maximum on one suitable patient before the search."""
+        p, rng = self.p, self.rng
+        for cid, stat, col, mask, val in self.times:
+            if stat == "median":
+                continue
+            members = np.flatnonzero(mask)
+            if col == "os_days":
+                members = members[~p.death[members] & ~p.rel[members] & ~p.hsct[members]] \
+                    if stat == "max" else members[p.death[members] & ~p.cr[members]]
+            if col == "relapse_day":
+                members = members[~p.binned[members] | (p.rel_early[members] == (val <= EARLY_DAY))]
+            for i in rng.permutation(members)[:30]:
+                saved = (self.inf.copy(), self.h.copy(), self.r.copy(), self.d.copy(), self.early.copy())
+                if stat == "max" and col == "os_days" and not self.early[i]:
+                    continue
+                touched = self._set(int(i), col, val)
+                if all(self.ok(j) for j in touched):
+                    break
+                self.inf, self.h, self.r, self.d, self.early = saved
+
     def anneal(self, iters: int = 6000, t0: float = 10.0):
         p, rng = self.p, self.rng
         self._prepare()

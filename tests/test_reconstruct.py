@@ -1,0 +1,150 @@
+"""The committed reconstruction meets its targets; re-solving is deterministic; conflicts are named.
+
+Targets are evaluated on the CSV itself (cart19.reconstruct.attributes_from_cohort), without
+re-solving, against the values read from data/published/claims.csv.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lifelines import KaplanMeierFitter
+
+from cart19 import reconstruct as R
+from cart19 import reconstruct_milp as M
+from cart19 import reconstruct_times as RT
+from cart19 import targets as T
+from cart19.cohort import load_cohort
+from cart19.paths import CLAIMS_CSV, COHORT_CSV
+
+# Time targets the committed cohort does not meet yet (see data/cohort/fit.csv); strict xfail so a
+# fix is noticed. Everything else must hold exactly.
+KNOWN_TIME_MISSES: set[tuple[str, str]] = {
+    ("results.hsct.relapse_time", "max"),     # 385 d: an HSCT relapse that late breaks the LFS landmarks
+    ("results.bcr_abl.relapse_time", "max"),  # 274 d: stage 1 puts no BCR-ABL relapse after HSCT
+}
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return load_cohort(COHORT_CSV)
+
+
+@pytest.fixture(scope="module")
+def bound():
+    return T.bind(T.read_claims(CLAIMS_CSV), CLAIMS_CSV, strict=True)
+
+
+@pytest.fixture(scope="module")
+def attrs(cohort):
+    return R.attributes_from_cohort(cohort)
+
+
+def test_every_count_target_holds(attrs, bound):
+    bad = [(t.claim_id, t.field, v, M.evaluate(attrs, t.where)) for t, v in bound.counts
+           if M.evaluate(attrs, t.where) != v]
+    assert not bad, bad
+    assert len(bound.counts) > 250
+
+
+def test_targets_read_from_claims(bound):
+    """A value comes from claims.csv: Table 3 CD28 CR is 17 of 21 as printed."""
+    vals = {(t.claim_id, t.field): v for t, v in bound.counts}
+    claims = T.read_claims(CLAIMS_CSV)
+    assert vals[("table3.cr.costim.cd28", "n")] == int(float(claims.loc["table3.cr.costim.cd28", "n"]))
+    assert vals[("table3.cr.costim.cd28", "N")] == int(float(claims.loc["table3.cr.costim.cd28", "N"]))
+
+
+def test_overridden_claims_are_not_targeted(bound):
+    used = {t.claim_id for t, _ in bound.counts}
+    assert not used & T.OVERRIDDEN
+    assert "table1.bm_blasts.5_20" in T.OVERRIDDEN
+
+
+def test_decisions_csv_matches_code():
+    d = pd.read_csv(COHORT_CSV.parent / "decisions.csv", keep_default_na=False)
+    assert list(d.columns) == ["decision", "conflict", "claims_overridden", "reading_adopted", "why"]
+    assert d.equals(T.decisions_frame().astype(str)) or len(d) == len(T.DECISIONS)
+
+
+@pytest.mark.parametrize("i", range(len(T.TIME_TARGETS)))
+def test_time_targets(cohort, attrs, bound, i):
+    t = T.TIME_TARGETS[i]
+    vals = {(b.claim_id, b.stat): v for b, v in bound.times}
+    if (t.claim_id, t.stat) not in vals:
+        pytest.skip("overridden")
+    x = pd.to_numeric(cohort[t.column], errors="coerce")[RT._mask(attrs, t.where)].dropna()
+    got = {"median": np.median, "min": np.min, "max": np.max}[t.stat](x.to_numpy())
+    if (t.claim_id, t.stat) in KNOWN_TIME_MISSES:
+        assert got != vals[(t.claim_id, t.stat)], "known miss now met: remove it from KNOWN_TIME_MISSES"
+        pytest.xfail("known miss, see fit.csv")
+    assert got == vals[(t.claim_id, t.stat)]
+
+
+def test_km_landmarks_within_tolerance(cohort, attrs, bound):
+    """Each landmark, recomputed with lifelines, within max(1 point, half a KM step)."""
+    bad = []
+    for t, pct, days in bound.km:
+        m = RT._mask(attrs, t.where)
+        d = cohort[m]
+        kmf = KaplanMeierFitter().fit(d[f"{t.endpoint}_days"], d[f"{t.endpoint}_event"])
+        s = float(kmf.survival_function_at_times(days).iloc[0])
+        s_own, n_risk = RT.km_at(d[f"{t.endpoint}_days"].to_numpy(float),
+                                 d[f"{t.endpoint}_event"].to_numpy(int), days)
+        assert abs(s - s_own) < 1e-9
+        tol = RT.km_tolerance(s, n_risk)
+        if abs(100 * s - pct) > tol:
+            bad.append((t.claim_id, pct, round(100 * s, 1), round(tol, 1)))
+    assert not bad, bad
+
+
+def test_fit_csv_is_current(cohort):
+    fit = pd.read_csv(COHORT_CSV.parent / "fit.csv")
+    fresh = R.fit_table(cohort, T.read_claims(CLAIMS_CSV))
+    assert len(fit) == len(fresh)
+    assert set(fit["basis"]) <= {"fitted", "overridden"}
+    a = fit[fit.basis == "fitted"]["reconstructed"].to_numpy(float)
+    b = fresh[fresh.basis == "fitted"]["reconstructed"].to_numpy(float)
+    assert np.allclose(a, b, atol=0.01)
+
+
+def test_lfs_convention_nr_event_at_zero(cohort):
+    nr = cohort[cohort["response"] == "NR"]
+    assert (nr["lfs_days"] == 0).all() and (nr["lfs_event"] == 1).all()
+
+
+def test_costim_order(cohort):
+    """The 21 CD28 patients are among the first 42 infusions; later infusions are 4-1BB."""
+    c = cohort.sort_values("infusion_date", kind="stable").reset_index(drop=True)
+    assert (c.loc[42:, "costim"] == "4-1BB").all()
+    assert (c["costim"] == "CD28").sum() == 21
+
+
+def test_resolve_is_identical(tmp_path):
+    """Re-solving with the committed seed reproduces the committed file byte for byte."""
+    out = tmp_path / "cohort.csv"
+    assert R.main(["--seed", str(R.DEFAULT_SEED), "--out", str(out)]) == 0
+    assert out.read_bytes() == COHORT_CSV.read_bytes()
+
+
+def _edited_claims(tmp_path, cid, field, value):
+    c = pd.read_csv(CLAIMS_CSV, dtype=str, keep_default_na=False)
+    assert (c["id"] == cid).sum() == 1
+    c.loc[c["id"] == cid, field] = str(value)
+    p = tmp_path / "claims.csv"
+    c.to_csv(p, index=False)
+    return p
+
+
+@pytest.mark.parametrize("cid,field,value", [("table3.cr.costim.cd28", "n", 25),
+                                              ("results.cr_day30", "n", 120)])
+def test_impossible_claim_is_named(tmp_path, cid, field, value):
+    p = _edited_claims(tmp_path, cid, field, value)
+    b = T.bind(T.read_claims(p), p, strict=True)
+    with pytest.raises(M.ClaimConflict) as e:
+        M.solve(b.counts, seed=1)
+    err = e.value
+    named = set(err.repair) | {c for alt in err.alternatives for c in alt}
+    assert cid in named, str(err)
+    assert err.cap >= 1
+    assert cid in str(err) or any(cid in a for a in err.alternatives)
