@@ -62,8 +62,8 @@ class ClaimConflict(Cart19Error):
         self.repair, self.alternatives, self.cap = repair, alternatives, cap
         alt = "; ".join(", ".join(a) for a in alternatives) or "none found"
         super().__init__(
-            f"the claims cannot all hold: the smallest repair changes {cap} count(s), on claim(s) "
-            f"{', '.join(repair)}; alternative repairs: {alt}")
+            f"the claims cannot all hold: the smallest repair changes the published counts by "
+            f"{cap} in total, on claim(s) {', '.join(repair)}; alternative repairs: {alt}")
 
 
 @dataclass
@@ -77,6 +77,7 @@ class _Model:
     lo: list
     hi: list
     and_index: dict
+    weight: float = 1.0  # patients represented by each modelled patient (symmetric LP: n=1)
 
     def var(self, attr: str, i: int) -> int:
         return self.attr_index[attr] * self.n + i
@@ -241,15 +242,16 @@ def _and_var(m: _Model, lits: tuple[str, ...]) -> int:
 
 def _count_coefs(m: _Model, where: tuple[str, ...]) -> tuple[dict, float]:
     """Linear expression (coefs, constant) for #patients with all literals true."""
+    w = m.weight
     if len(where) == 0:
-        return {}, float(m.n)
+        return {}, float(m.n) * w
     if len(where) == 1:
         a, neg = _lit(where[0])
         if neg:
-            return {m.var(a, i): -1 for i in range(m.n)}, float(m.n)
-        return {m.var(a, i): 1 for i in range(m.n)}, 0.0
+            return {m.var(a, i): -w for i in range(m.n)}, float(m.n) * w
+        return {m.var(a, i): w for i in range(m.n)}, 0.0
     start = _and_var(m, where)
-    return {start + i: 1 for i in range(m.n)}, 0.0
+    return {start + i: w for i in range(m.n)}, 0.0
 
 
 def _symmetry(m: _Model) -> None:
@@ -264,9 +266,10 @@ def _symmetry(m: _Model) -> None:
 
 
 def build(counts: list[tuple[CountTarget, int]], n: int = N_PATIENTS, elastic: bool = False,
-          symmetry: bool = True):
+          symmetry: bool = True, weight: float = 1.0):
     """Assemble the model. Returns (model, target_rows, slack_columns)."""
     m = _new_model(n)
+    m.weight = weight
     _logic(m)
     if symmetry:
         _symmetry(m)
@@ -307,6 +310,9 @@ def solve(counts: list[tuple[CountTarget, int]], seed: int, n: int = N_PATIENTS,
     f_lo * #population <= #events <= f_hi * #population + 0.5 (``targets.planning_windows``);
     they are dropped when explaining an infeasibility.
     """
+    quick = explain_infeasibility(counts, n, lp_only=True)
+    if quick is not None:  # the LP relaxation already shows the conflict (milliseconds)
+        raise quick
     m, _, _ = build(counts, n)
     for _name, ev, pop, f_lo, f_hi in planning or []:
         ce, ke = _count_coefs(m, ev)
@@ -339,7 +345,7 @@ def solve(counts: list[tuple[CountTarget, int]], seed: int, n: int = N_PATIENTS,
 
 def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATIENTS,
                           max_cap: int = 6, max_alternatives: int = 3,
-                          time_limit: float = 60.0) -> ClaimConflict:
+                          time_limit: float = 60.0, lp_only: bool = False) -> ClaimConflict | None:
     """Smallest set of claims whose counts must change for the program to become feasible.
 
     Every count target gets a slack pair (s+, s-). First the LP relaxation minimises the total
@@ -349,8 +355,9 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
     feasibility problems solved with the total slack capped at 1, 2, ... (the notes' method).
     Alternatives: forbid the slack used so far and solve again.
     """
-    # no symmetry rows here: they do not change feasibility and slow the LP down
-    m, _, slack = build(counts, n, elastic=True, symmetry=False)
+    # The LP relaxation is symmetric under permuting patients and convex, so if it is feasible
+    # the average patient is too: one fractional patient weighted n is an exact stand-in for it.
+    m, _, slack = build(counts, 1, elastic=True, symmetry=False, weight=float(n))
     nv = m.n_vars
     sl = np.array([s for pair in slack for s in pair])
     ub = np.ones(nv)
@@ -393,7 +400,14 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
             alts.append(u2)
             banned += [k for k in range(len(ids)) if ids[k] in u2]
         return ClaimConflict(repair, alts, cap)
+    if lp_only:
+        return None
 
+    m, _, slack = build(counts, n, elastic=True, symmetry=False)
+    nv = m.n_vars
+    sl = np.array([s for pair in slack for s in pair])
+    ub = np.ones(nv)
+    ub[sl] = n
     integ = np.ones(nv)
     c0 = np.zeros(nv)
 
@@ -410,6 +424,8 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
         res = with_cap(cap)
         if res.x is not None and res.status in (0, 1):
             repair = used_of(res.x)
+            if not repair:  # feasible without touching any claim
+                return ClaimConflict([], [], 0)
             alts, banned = [], [k for k in range(len(ids)) if ids[k] in repair]
             for _ in range(max_alternatives):
                 r2 = with_cap(cap, banned)
