@@ -33,7 +33,7 @@ from cart19 import targets as T
 from cart19.paths import CLAIMS_CSV, COHORT_CSV
 
 DEFAULT_SEED = 20200526  # the paper's online publication date
-SA_ITERS = 12000
+SA_ITERS = 20000
 
 CONTINUOUS_COLS = ["age_years", "bm_blasts_pct", "dose_per_kg", "car_peak_pct", "transduction_pct"]
 

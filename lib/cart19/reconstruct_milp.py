@@ -207,6 +207,8 @@ def _logic(m: _Model) -> None:
         m.add_row({v("short_fu", i): 1, v("relapse", i): 1}, -inf, 1)
         m.add_row({v("short_fu", i): 1, v("hsct", i): 1}, -inf, 1)
         le("short_fu", "cr")
+        # follow-up under 3 months means a late infusion, when only 4-1BB was used (Methods)
+        m.add_row({v("short_fu", i): 1, v("cd28", i): 1}, -inf, 1)
         # second transplant patients are disease free at last follow-up (Results)
         m.add_row({v("prior_hsct", i): 1, v("hsct", i): 1, v("relapse", i): 1}, -inf, 2)
         m.add_row({v("prior_hsct", i): 1, v("hsct", i): 1, v("death", i): 1}, -inf, 2)

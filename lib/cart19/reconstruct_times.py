@@ -86,7 +86,7 @@ class Searcher:
         p = plan
         rng = self.rng
         # --- infusion dates: CD28 all early; 21 random 4-1BB patients join them ------------
-        idx41 = np.flatnonzero(~p.cd28)
+        idx41 = np.flatnonzero(~p.cd28 & ~p.short)  # short follow-up needs a late infusion
         n_extra = N_EARLY - int(p.cd28.sum())
         early = p.cd28.copy()
         early[rng.choice(idx41, size=max(n_extra, 0), replace=False)] = True
@@ -105,6 +105,12 @@ class Searcher:
 
     def ok(self, i) -> bool:
         p = self.p
+        if self.early[i] and not 0 <= self.inf[i] < EARLY_SPAN:
+            return False
+        if not self.early[i] and not EARLY_SPAN <= self.inf[i] <= LATE_SPAN:
+            return False
+        if p.cd28[i] and not self.early[i]:
+            return False
         f = self.pot(i)
         last = f
         if p.hsct[i]:
