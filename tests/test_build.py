@@ -301,6 +301,13 @@ def test_failing_cell_stops_the_build_and_leaves_book_untouched(repo, capsys):
     assert "notebooks/02_b.md" in msg and "cell 3" in msg and "ZeroDivisionError" in msg
     assert (_outputs(repo), repo.manifest.read_text()) == before  # 01_a's new output not installed
     assert "FAILED" in capsys.readouterr().out
+    # once fixed, the next build reuses 01_a's output from the failed build instead of re-running it
+    _write_nb(repo.root, "02_b", "print(size)", params="seed = 1\nsize = 3")
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (1, 1)
+    assert "from an earlier, unfinished build" in capsys.readouterr().out
+    assert _stdout(repo, "01_a").strip() == "11"
+    assert _build(repo)["executed"] == 0
 
 
 def test_bad_parameters_and_missing_reads_are_refused_before_any_kernel(repo, monkeypatch):

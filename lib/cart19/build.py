@@ -715,6 +715,18 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
                         _line("cached", stem, None)
                         done.add(stem)
                         continue
+                    kept = layout.cache / "outputs" / f"{key}.ipynb"
+                    if not force and kept.exists():
+                        # executed by an earlier build that then failed elsewhere: reuse, don't redo
+                        out_path = tmp / f"{stem}.ipynb"
+                        shutil.copyfile(kept, out_path)
+                        counts["cached"] += 1
+                        _line("cached", stem, None, "(from an earlier, unfinished build)")
+                        new_entries[stem] = {"key": key, "inputs": inputs,
+                                             "output_sha256": sha256_path(out_path)}
+                        new_outputs[stem] = out_path
+                        done.add(stem)
+                        continue
                     reason = "forced" if force else why(old.get("inputs"), inputs, out_ok)
                     out_path = tmp / f"{stem}.ipynb"
                     fut = pool.submit(_timed, execute, nb, parameters, out_path, layout)
@@ -739,6 +751,11 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
                                             "output_sha256": sha256_path(out_path)}
                     new_outputs[nb.stem] = out_path
                     done.add(nb.stem)
+                    # keep the work even if another notebook fails: book/ is only replaced when all
+                    # succeed, but the next build reuses this output (same key = same inputs)
+                    kept = layout.cache / "outputs" / f"{key}.ipynb"
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(out_path, kept)
         if errors:
             skipped = len(pending)
             raise BuildError("notebook failed; book/ left as it was"
@@ -771,6 +788,7 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
                                        encoding="utf-8")
         if html is not None:
             install_html(layout, html)
+        shutil.rmtree(layout.cache / "outputs", ignore_errors=True)  # all installed now
         render_s = time.perf_counter() - t_render
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
