@@ -60,3 +60,28 @@ def figure2(cohort: pd.DataFrame) -> Figure:
         {"duration": "lfs_days", "event": "lfs_event", "title": "LFS, patients in CR", "df": responders},
     ]
     return figures.km_panel(ctx.data, panels, times_at_risk=AT_RISK_DAYS)
+
+
+def landmark_table(cohort: pd.DataFrame, days: float) -> pd.DataFrame:
+    """OS and LFS (Kaplan-Meier, %) at any landmark for every arm of Figures 2-7.
+
+    The paper prints 1-year (6-month for TP53) landmarks; this answers the same question at the
+    landmark a reader chooses (book parameter ``landmark_days``).
+    """
+    from cart19 import survival
+
+    ctx = Context(attribute_frame(cohort))
+    arms = [("Figure 2", "All infused", ()), ("Figure 2", "Patients in CR", ("cr",))]
+    for fig, (a, b) in FIG_ARMS.items():
+        _, la, lb = TITLES[fig]
+        arms += [(f"Figure {fig[-1]}", la, a), (f"Figure {fig[-1]}", lb, b)]
+    rows = []
+    for fig, label, lits in arms:
+        sub = ctx.data.loc[ctx.mask(tuple(lits))]
+        row = {"Figure": fig, "Group": label, "n": len(sub)}
+        for ep, (dur, ev) in (("OS", ("os_days", "os_event")), ("LFS", ("lfs_days", "lfs_event"))):
+            t = survival.km_table(sub, dur, ev, times=[days]).iloc[0]
+            row[f"{ep} at {days:g} d (%)"] = round(100 * float(t["survival"]), 1)
+            row[f"{ep} at risk"] = int(t["n_at_risk"])
+        rows.append(row)
+    return pd.DataFrame(rows)
