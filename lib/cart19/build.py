@@ -561,8 +561,12 @@ def render(layout: Layout, files: dict[str, bytes], key: str) -> Path:
            "build", str(stage), "--builder", "html", "-W", "-n"]
     proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if proc.returncode != 0:
-        log = (proc.stdout + proc.stderr).strip().splitlines()
-        shown = [ln for ln in log if "WARNING" in ln or "ERROR" in ln or "rror" in ln] or log[-25:]
+        log = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr).strip().splitlines()
+        hits = [i for i, ln in enumerate(log) if not ln.startswith("myst-nb v") and
+                re.search(r"WARNING|ERROR|treated as error|Error:|Exception:", ln)]
+        # a matching line and the one after it (Sphinx puts the warning under "treated as error:")
+        shown = [log[j] for j in sorted({k for i in hits for k in (i, i + 1) if k < len(log)})]
+        shown = shown or log[-25:]
         raise BuildError("jupyter-book failed (warnings are errors); book/_build/html left as it was:\n"
                          + "\n".join("  " + ln for ln in shown[-40:]))
     html = stage / "_build" / "html"
