@@ -338,6 +338,9 @@ def test_writer_runs_before_reader(repo):
 
 def test_render_is_atomic_and_strict(repo):
     (repo.root / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    static = repo.book / "_static"  # the real _config.yml serves book/_static (vendored MathJax)
+    static.mkdir()
+    (static / "placeholder.txt").write_text("static files of the test book\n")
     (repo.book / "intro.md").write_text("# Intro\n\nSee {ref}`a-label`.\n\n(a-label)=\n## Here\n")
     r = B.run(repo, jobs=2)
     assert r["rendered"] and (repo.html / "book" / "01_a.html").exists()
