@@ -24,7 +24,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from cart19 import paths
-from cart19.errors import InputError
+from cart19.errors import InputError, utf8_error
 
 __all__ = ["COLUMNS", "SOURCES", "KINDS", "load_claims", "claim", "schema"]
 
@@ -168,17 +168,10 @@ def _read_rows(file: Path) -> tuple[list[str], list[list[str]]]:
         raise InputError(file, f"cannot read file ({exc.strerror})") from None
     if not raw.strip():
         raise InputError(file, "file is empty (expected a header row and data rows)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line_no = raw[:exc.start].count(b"\n") + 1          # 1-based physical line; header is line 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        prefix = raw[line_start:exc.start].decode("utf-8", errors="replace")
-        header = next(csv.reader(io.StringIO(raw.split(b"\n", 1)[0].decode("utf-8", errors="replace"))), [])
-        field = len(next(csv.reader(io.StringIO(prefix)), [""])) - 1 if prefix else 0
-        col = header[field] if 0 <= field < len(header) else None
-        raise InputError(file, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
-                         column=col, row=line_no - 1 if line_no > 1 else None) from None
+    bad = utf8_error(file, raw)
+    if bad is not None:
+        raise bad
+    text = raw.decode("utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         records = [r for r in reader]

@@ -17,7 +17,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError
 
-from cart19.errors import InputError
+from cart19.errors import InputError, utf8_error
 from cart19.paths import COHORT_CSV
 from cart19.targets import CR_ASSESS_DAY
 
@@ -106,7 +106,10 @@ LOGIC: list[tuple[str, str, callable]] = [
 
 def schema() -> pa.DataFrameSchema:
     """The pandera schema of one cohort table (types, ranges, categories, logic)."""
-    cols = {"patient_id": pa.Column(str, pa.Check.str_matches(r"^\S+$"), unique=True),
+    # uniqueness as a check (not unique=True) so the error names the repeated row, not the first
+    cols = {"patient_id": pa.Column(str, [pa.Check.str_matches(r"^\S+$"),
+                                          pa.Check(lambda s: ~s.duplicated(keep="first"),
+                                                   error="patient_id must be unique (duplicate id)")]),
             "infusion_date": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
             "crs_grade": pa.Column(int, pa.Check.isin([0, 1, 2, 3, 4])),
             "neurotox_grade": pa.Column(int, pa.Check.isin([0, 1, 2, 3, 4]))}
@@ -132,11 +135,9 @@ def _read(path: Path) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(path, "file is empty")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n")  # header is line 0 -> data row number
-        raise InputError(path, "file is not valid UTF-8", row=max(line, 1)) from None
+    bad = utf8_error(path, raw)
+    if bad is not None:
+        raise bad
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
     if df.empty:
         raise InputError(path, "file has a header but no patient rows")

@@ -31,3 +31,24 @@ class InputError(Cart19Error):
         if value is not None:
             parts.append(f"value {value!r}")
         super().__init__(", ".join(parts) + f": {rule}")
+
+
+def utf8_error(file, raw: bytes) -> InputError | None:
+    """The InputError for a CSV whose bytes are not UTF-8, naming the row and column of the bad byte
+    (None when the bytes decode). Shared by every CSV loader so each names the cell the same way."""
+    import csv
+    import io
+
+    try:
+        raw.decode("utf-8-sig")
+        return None
+    except UnicodeDecodeError as exc:
+        line_no = raw[:exc.start].count(b"\n") + 1          # 1-based physical line; header is line 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        prefix = raw[line_start:exc.start].decode("utf-8", errors="replace")
+        header_line = raw.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        header = next(csv.reader(io.StringIO(header_line)), [])
+        field = len(next(csv.reader(io.StringIO(prefix)), [""])) - 1 if prefix else 0
+        col = header[field] if 0 <= field < len(header) else None
+        return InputError(file, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                          column=col, row=line_no - 1 if line_no > 1 else None)
