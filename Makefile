@@ -37,8 +37,13 @@ check: venv
 # The notebooks' kernels start in book/, so their relative paths ("../data/...") resolve as in notebooks/.
 # pytest exit 5 ("no tests collected") is a failure, like any other non-zero exit.
 NOTEBOOKS_EXECUTED = $(wildcard book/[0-9][0-9]_*.ipynb)
+# First: the committed notebooks must be current (a stale golden notebook fails here, it is never
+# silently re-executed), then the html is rendered from them for the browser test (no kernel runs).
+# pytest runs on 2 workers; --dist loadscope keeps every notebook's cells on one kernel.
 test: venv
-	@rc=0; $(VPY) -m pytest -p no:cacheprovider tests $(NOTEBOOKS_EXECUTED) \
+	$(VPY) -m cart19 build --check || { echo "make test: book/*.ipynb are stale: run 'make book' and commit them" >&2; exit 1; }
+	$(VPY) -m cart19 build
+	@rc=0; $(VPY) -m pytest -p no:cacheprovider -n 2 --dist loadscope tests $(NOTEBOOKS_EXECUTED) \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --ignore=book/_build $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: failing" >&2; fi; \
