@@ -399,9 +399,11 @@ def _scrub_output(out, tag: str) -> None:
         out["text"] = _scrub_text(out["text"], tag)
     for key in ("data",):
         data = out.get(key) or {}
-        for mime in ("text/plain", "text/html", "text/markdown"):
-            if isinstance(data.get(mime), str):
-                data[mime] = _scrub_text(data[mime], tag)
+        # every textual representation, including myst-nb glue records
+        # ("application/papermill.record/text/plain" ...); images (base64) are left alone
+        for mime, value in data.items():
+            if isinstance(value, str) and not mime.startswith("image/") and "/image/" not in mime:
+                data[mime] = _scrub_text(value, tag)
     out.get("metadata", {}).pop("execution", None)
 
 
