@@ -59,8 +59,9 @@ def main(argv: list[str]) -> int:
         failed |= bool(result.get("error"))
         if result.get("error"):
             print(f"  error: {result['error']}")
-    RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    print(f"bench: results written to {RESULTS.relative_to(HERE.parent)}")
+        # written after every section, so a long later section cannot lose an earlier result
+        RESULTS.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        print(f"bench: {name} written to {RESULTS.relative_to(HERE.parent)}", flush=True)
     return 1 if failed else 0
 
 
