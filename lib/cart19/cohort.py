@@ -5,7 +5,8 @@ The cohort is a RECONSTRUCTION from published aggregates (Zhang et al., Blood Ad
 ranges, allowed categories and the clinical logic of Tables 3-4 and the Results (HSCT only after
 CR/CRi, MRD-negative only in responders, relapse only after response, death not before relapse
 or HSCT, follow-up covering every event, OS and LFS derived as Methods define them) - as a
-pandera schema, and :func:`load_cohort` turns the first violation into
+pandera schema (the treatment-course columns of :mod:`cart19.treatment` are optional: checked when
+present), and :func:`load_cohort` turns the first violation into
 :class:`cart19.errors.InputError` naming file, column, 1-based row and rule.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pandera.errors import SchemaError
 from cart19.errors import InputError, utf8_error
 from cart19.paths import COHORT_CSV
 from cart19.targets import CR_ASSESS_DAY
+from cart19.treatment import BRIDGING_LEVELS
 
 FLAGS = ["age_le5", "emd", "cns_leukemia", "testicular", "emd_diffuse", "emd_single_site",
          "bcr_abl", "cml_blast_crisis", "tel_aml1", "e2a_pbx1", "e2a_hlf", "ikzf1", "tp53",
@@ -42,6 +44,11 @@ OPTIONAL_CATEGORIES = {
     "death_cause": ["leukemia", "GVHD", "infection", "other"],
     "gvhd_after_cart": ["acute grade 1", "acute grade 3", "chronic extensive"],
 }
+#: Treatment-course columns (cart19.treatment; Methods "Clinical procedures", Table 1 row labels).
+#: OPTIONAL: checked whenever present, so a cohort written before they existed still loads.
+TREATMENT_INTS = {"leukapheresis_to_infusion_days": "days must be >= 0",
+                  "prior_chemo_cycles": "cycles must be >= 0"}
+TREATMENT_CATEGORIES = {"bridging": list(BRIDGING_LEVELS)}
 CONTINUOUS = {"age_years": (2, 75), "bm_blasts_pct": (0, 100), "dose_per_kg": (0, 100),
               "car_peak_pct": (0, 100), "transduction_pct": (0, 100)}
 REQUIRED = (["patient_id", "infusion_date", "crs_grade", "neurotox_grade"] + FLAGS + DAYS + DAYS_ALWAYS
@@ -125,6 +132,11 @@ def schema() -> pa.DataFrameSchema:
         cols[c] = pa.Column(str, pa.Check.isin(allowed + [""]))
     for c, (lo, hi) in CONTINUOUS.items():
         cols[c] = pa.Column(float, pa.Check.in_range(lo, hi), nullable=True)
+    for c, rule in TREATMENT_INTS.items():
+        cols[c] = pa.Column(int, pa.Check.ge(0, error=rule), required=False)
+    for c, allowed in TREATMENT_CATEGORIES.items():
+        cols[c] = pa.Column(str, pa.Check.isin(allowed, error=f"{c} must be one of {', '.join(allowed)}"),
+                            required=False)
     checks = [pa.Check(fn, name=f"{col}: {rule}", error=rule) for rule, col, fn in LOGIC]
     return pa.DataFrameSchema(cols, checks=checks, strict=False, coerce=False)
 
@@ -150,7 +162,8 @@ def _coerce(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     for c in REQUIRED:
         if c not in out.columns:
             raise InputError(path, "required column is missing", column=c)
-    ints = FLAGS + DAYS_ALWAYS + ["crs_grade", "neurotox_grade"]
+    ints = FLAGS + DAYS_ALWAYS + ["crs_grade", "neurotox_grade"] + [c for c in TREATMENT_INTS
+                                                                     if c in out.columns]
     floats = DAYS + list(CONTINUOUS)
     for c in ints + floats:
         s = out[c].str.strip()
@@ -187,6 +200,7 @@ def validate(df: pd.DataFrame, path: str | Path = "<cohort>") -> pd.DataFrame:
                 row = int(idx) + 1
             if col is not None and row is not None:
                 value = df[col].iloc[row - 1]
+                value = value.item() if isinstance(value, np.generic) else value  # 5, not np.int64(5)
             elif "failure_case" in fc.columns:
                 value = fc["failure_case"].iloc[0]
         if "unique" in str(err).lower() or "duplicate" in str(err).lower():
@@ -199,7 +213,8 @@ def load_cohort(path: str | Path = COHORT_CSV) -> pd.DataFrame:
     path = Path(path)
     df = _read(path)
     df = _coerce(df, path)
-    for c in list(CATEGORIES) + list(OPTIONAL_CATEGORIES):
+    for c in list(CATEGORIES) + list(OPTIONAL_CATEGORIES) + [c for c in TREATMENT_CATEGORIES
+                                                             if c in df.columns]:
         df[c] = df[c].fillna("").astype(str)
     df = validate(df, path)
     df.attrs["source"] = str(path)

@@ -319,12 +319,9 @@ NOT_PATIENT_LEVEL = (
     (r"^(results\.prior_hsct\.second_hsct\.dfs|results\.prior_hsct\.mrd_neg_cr\.duration)",
      "follow-up after a second transplant is not part of the reconstructed cohort (see decisions "
      "D06, D07: it exceeds the maximum follow-up)"),
-    (r"^(abstract\.enrolled|results\.enrolled|methods\.ld\.n)$", "the enrolment count needs "
-     "data/cohort/not_infused.csv (the 5 enrolled patients who were not infused)"),
-    (r"^(methods\.vein_to_vein|methods\.bridging|methods\.costim|methods\.manufactured|"
-     r"table1\.status\.\w+\.cycles|results\.car_peak\.day)",
-     "the reconstructed cohort has no leukapheresis, bridging or prior-chemotherapy data (the paper "
-     "gives only this summary)"),
+    (r"^(abstract\.enrolled|results\.enrolled|methods\.ld\.n|methods\.manufactured)$",
+     "the enrolment count needs data/cohort/not_infused.csv (the 5 enrolled patients who were not "
+     "infused)"),
 )
 
 
@@ -598,22 +595,155 @@ def _honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
     out = {}
     for cid, (fn, basis) in reg.items():
         lits = getattr(fn, "literals", None)
-        if lits is not None and basis in ("fitted", "derived"):
-            if not all(frozenset(x) in targeted for x in lits):
-                basis = "emergent"
-            elif basis == "fitted" and cid in T.OVERRIDDEN:
-                # the reconstruction was fitted to another reading of this claim (a decision in
-                # data/cohort/decisions.csv); the value shown follows from what was fitted
-                basis = "derived"
-            elif basis == "fitted" and kind.get(cid) == "percent":
-                # a percentage printed without its counts follows from fitted counts: the
-                # reconstruction matched the counts, the printed rounding is the paper's
-                basis = "derived"
+        if lits is not None and basis in ("fitted", "derived") and \
+                not all(frozenset(x) in targeted for x in lits):
+            basis = "emergent"
+        elif basis == "fitted" and (cid in T.OVERRIDDEN or overridden_fields(cid)):
+            # the reconstruction was fitted to another reading of this claim, or of one of its
+            # fields (a decision in data/cohort/decisions.csv, e.g. D15 drops only the minimum of
+            # a range): the value shown follows from what was fitted, it is not itself a target
+            basis = "derived"
+        elif lits is not None and basis == "fitted" and kind.get(cid) == "percent":
+            # a percentage printed without its counts follows from fitted counts: the
+            # reconstruction matched the counts, the printed rounding is the paper's
+            basis = "derived"
         out[cid] = (fn, basis)
     for cid, (fn, basis) in list(out.items()):
         if getattr(fn, "km", None) and not ({cid, fn.km} & km_ids):
             out[cid] = (fn, "emergent")
     return out
+
+
+def overridden_fields(claim_id: str) -> dict[str, str]:
+    """Fields of a claim that a decision overrides on their own (``"<id>:<field>"`` in
+    :data:`cart19.targets.OVERRIDDEN`, e.g. D15 on the minimum of ``results.tp53.relapse_time``):
+    field -> decision key."""
+    out = {}
+    for d in T.DECISIONS:
+        for o in d.overridden:
+            cid, _, fld = o.partition(":")
+            if fld and cid == claim_id:
+                out[fld] = d.key
+    return out
+
+
+def override_note(claim_id: str, claims: pd.DataFrame) -> str:
+    """Why a reproduced claim is not a target: the decision(s) of data/cohort/decisions.csv that
+    override it as a whole or field by field ("" when none does)."""
+    whole = [d.key for d in T.DECISIONS if claim_id in d.overridden]
+    if whole:
+        return (f"overridden by decision {', '.join(whole)} (data/cohort/decisions.csv): not a target "
+                "of the reconstruction")
+    fields = overridden_fields(claim_id)
+    if not fields:
+        return ""
+    row = claims.loc[claims["id"] == claim_id]
+    printed = [f for f in FIELDS if not row.empty and f in row.columns and pd.notna(row[f].iloc[0])]
+    kept = [f for f in printed if f not in fields]
+    by_key: dict[str, list[str]] = {}
+    for f, key in fields.items():
+        by_key.setdefault(key, []).append(f)
+    parts = [f"{', '.join(fs)} overridden by decision {key} (data/cohort/decisions.csv)"
+             for key, fs in by_key.items()]
+    return "; ".join(parts) + (f": not targeted; {', '.join(kept)} fitted" if kept else "")
+
+
+# ------------------------------------------------------------------------------------------
+# treatment course (cart19.treatment) and costimulatory-domain periods (Methods)
+# ------------------------------------------------------------------------------------------
+#: "4-1BB ... was used after November 2017 for all subsequent 68 enrolled patients" (Methods,
+#: "Clinical procedures"), read as infused from 1 November 2017 on - the reading of the
+#: reconstruction's stage 2 (cart19.reconstruct_times.SWITCH). Not a number of the record.
+COSTIM_SWITCH = pd.Timestamp("2017-11-01")
+_TREATMENT_REASON = ("the cohort has no {col!r} column: cart19.treatment.assign_treatment adds it "
+                     "(the paper gives only this summary)")
+
+
+def _needs(ctx: Context, col: str) -> str | None:
+    return None if col in ctx.data.columns else _TREATMENT_REASON.format(col=col)
+
+
+def vein_to_vein(not_infused: pd.DataFrame | None) -> Callable:
+    """Methods: leukapheresis -> infusion, median (range), over every patient who has the interval
+    (the infused: the not-infused have none, see cart19.treatment)."""
+    col = "leukapheresis_to_infusion_days"
+
+    def f(ctx):
+        if (why := _needs(ctx, col)) is not None:
+            return {"reason": why}
+        x = ctx.data[col]
+        if not_infused is not None and col in not_infused.columns:
+            x = pd.concat([x, not_infused[col]], ignore_index=True)
+        x = pd.to_numeric(x, errors="coerce").dropna()
+        return {"median": float(x.median()), "min": float(x.min()), "max": float(x.max()),
+                "detail": f"over the {len(x)} patients with an infusion"} if len(x) else {}
+    return f
+
+
+def bridging_count(levels: tuple[str, ...], not_infused: pd.DataFrame | None,
+                   with_total: bool) -> Callable:
+    """Methods: patients (of all enrolled) whose bridging label is one of ``levels``."""
+    def f(ctx):
+        if (why := _needs(ctx, "bridging")) is not None:
+            return {"reason": why}
+        if not_infused is None or "bridging" not in not_infused.columns:
+            return {"reason": "the bridging counts are over all enrolled patients: they need "
+                              "data/cohort/not_infused.csv with a 'bridging' column"}
+        lab = pd.concat([ctx.data["bridging"], not_infused["bridging"]], ignore_index=True)
+        n = int(lab.isin(levels).sum())
+        return {"n": n, "N": len(lab), "percent": _pct(n, len(lab))} if with_total else {"n": n}
+    return f
+
+
+def cycles_median(status: str) -> Callable:
+    """Table 1 row labels: median chemotherapy cycles before CAR T, by disease status."""
+    def f(ctx):
+        if (why := _needs(ctx, "prior_chemo_cycles")) is not None:
+            return {"reason": why}
+        x = pd.to_numeric(ctx.data.loc[ctx.data["disease_status"] == status, "prior_chemo_cycles"],
+                          errors="coerce").dropna()
+        return {"median": float(x.median()), "min": float(x.min()), "max": float(x.max())} \
+            if len(x) else {}
+    return f
+
+
+def costim_period(which: str) -> Callable:
+    """Methods: 21 CD28 and 21 4-1BB patients before the switch ("initial"), 4-1BB only after
+    it ("later_41bb"), from the cohort's infusion_date and costim columns."""
+    def f(ctx):
+        d = ctx.data
+        early = pd.to_datetime(d["infusion_date"]) < COSTIM_SWITCH
+        cd28, bb = d["costim"] == "CD28", d["costim"] == "4-1BB"
+        a, b = int((early & cd28).sum()), int((early & bb).sum())
+        c, e = int((~early & bb).sum()), int((~early & cd28).sum())
+        detail = (f"infused before {COSTIM_SWITCH.date()}: {a} CD28, {b} 4-1BB; "
+                  f"from then on: {c} 4-1BB, {e} CD28")
+        if which == "later_41bb":
+            return {"n": c, "detail": detail}
+        if a != b:  # "each group" presupposes equal groups: shown as a difference, never averaged
+            return {"mismatch": f"the two groups at the start are unequal ({a} CD28, {b} 4-1BB)",
+                    "detail": detail}
+        return {"n": a, "detail": detail}
+    return f
+
+
+def treatment_rules(not_infused: pd.DataFrame | None) -> dict[str, tuple[Callable, str]]:
+    """claim id -> (function, basis) for the treatment-course claims. The cart19.treatment targets
+    are "fitted" (assign_treatment places them exactly); the costimulatory-domain periods are
+    "derived": they follow from the fitted Table 3 domain counts and the reconstruction's dating of
+    infusions, not from a target bound to these claims."""
+    from cart19.treatment import BRIDGING, BRIDGING_INTENSIVE, BRIDGING_LOW, CYCLES, VEIN_TO_VEIN
+    rules = {
+        VEIN_TO_VEIN: (vein_to_vein(not_infused), "fitted"),
+        BRIDGING: (bridging_count(("low-moderate", "intensive"), not_infused, True), "fitted"),
+        BRIDGING_LOW: (bridging_count(("low-moderate",), not_infused, False), "fitted"),
+        BRIDGING_INTENSIVE: (bridging_count(("intensive",), not_infused, False), "fitted"),
+        "methods.costim.initial": (costim_period("initial"), "derived"),
+        "methods.costim.later_41bb": (costim_period("later_41bb"), "derived"),
+    }
+    for status, cid in CYCLES.items():
+        rules[cid] = (cycles_median(status), "fitted")
+    return rules
 
 
 def _subgroup_cr_range(ctx) -> dict:
@@ -635,10 +765,20 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
     """One row per claim: reproduced fields, basis, chapter, tolerance, reason (if not reproducible).
 
     ``not_infused`` (data/cohort/not_infused.csv) gives the enrolment counts (115 enrolled,
-    110 infused) of the Abstract, Methods and Results.
+    110 infused) of the Abstract, Methods and Results, and - with its ``bridging`` column from
+    :func:`cart19.treatment.assign_treatment` - the bridging counts over all enrolled patients.
+    Further columns, read by :func:`cart19.scorecard.compare_claim`: ``override`` (the decision that
+    overrides the claim or one of its fields), ``detail`` (what the value was computed over) and
+    ``mismatch`` (a reproduction that exists but cannot be written in the claim's field, shown as
+    "differs").
     """
     ctx = Context(attribute_frame(cohort))
     reg = _registry(claims)
+    ids = set(claims["id"])
+    for cid, (fn, basis) in treatment_rules(not_infused).items():
+        if cid in ids:
+            reg[cid] = (fn, "derived" if basis == "fitted" and
+                        (cid in T.OVERRIDDEN or overridden_fields(cid)) else basis)
     n_inf = len(cohort)
     for cid in ENROLMENT_IDS:
         if not_infused is None:
@@ -663,13 +803,15 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
                 # one level, an empty arm): report it on that claim, never crash the scorecard.
                 row["reason"] = f"not computable on this cohort: {type(exc).__name__}: {exc}"[:300]
             row["basis"] = basis if "reason" not in row else "not applicable"
+            if "reason" not in row and (note := override_note(cid, claims)):
+                row["override"] = note
         elif reason:
             row.update(reason=reason, basis="not applicable")
         else:
             row.update(reason="no reproduction defined for this claim yet", basis="not applicable")
         rows.append(row)
     out = pd.DataFrame(rows)
-    for f in FIELDS + ("tolerance", "reason", "basis"):
+    for f in FIELDS + ("tolerance", "reason", "basis", "override", "detail", "mismatch"):
         if f not in out.columns:
             out[f] = np.nan
     return out

@@ -74,7 +74,25 @@ def _agrees(published: float, reproduced: float, decimals: int | None) -> bool:
 
 
 def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float | None, str]:
-    """Status, signed difference (reproduced - published, on the primary field) and a note."""
+    """Status, signed difference (reproduced - published, on the primary field) and a note.
+
+    Besides the claim's fields, ``rep`` may carry (from :func:`cart19.reproduce.reproduce_all`):
+    ``mismatch`` - the reproduction exists but cannot be written in the claim's field (e.g. "21 in
+    each group" when the groups are unequal): status "differs" with that text; ``detail`` - what
+    the value was computed over; ``override`` - the decision (data/cohort/decisions.csv) that
+    overrides the claim or one of its fields. Both are appended to the note.
+    """
+    mismatch = rep.get("mismatch")
+    if isinstance(mismatch, str) and mismatch:
+        status, diff, note = "differs", None, mismatch
+    else:
+        status, diff, note = _compare(pub, raw, rep)
+    extra = [rep.get(k) for k in ("detail", "override")]
+    extra = [x for x in extra if isinstance(x, str) and x and status != "not reproducible"]
+    return status, diff, "; ".join([n for n in [note] + extra if n])
+
+
+def _compare(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float | None, str]:
     if isinstance(rep.get("reason"), str) and rep.get("reason") and _isnan(rep.get(_main_field(pub))):
         return "not reproducible", None, rep["reason"]
     kind = pub["kind"]
