@@ -8,8 +8,9 @@ TOC (``book/_toc.yml``) and sidebar, checks that it
 * has no broken internal link (each same-site href names an existing file and, if it has a
   fragment, an element with that id/name in the target page);
 * shows at least the figures and tables that its executed notebook (``book/<file>.ipynb``) says it
-  should (image outputs, HTML-table outputs, ``{glue}``/``{glue:figure}`` references to glued images
-  or tables, markdown images/tables), and each named figure (``:name:``) is on the page;
+  should (image outputs, HTML-table outputs, ``{glue}``/``{glue:figure}``/``{glue:table}`` references
+  to glued images or tables, markdown images/tables), and each named figure or table (``:name:``) is
+  on the page with the right number label: "Fig. N" for a figure, "Table N" for a table;
 * renders its math with the vendored MathJax (``book/_static/mathjax``) without MathJax errors;
 * requests nothing from any host other than localhost (every request is recorded; Chromium resolves
   no other host, so a bad page fails fast and the test lists the foreign URLs).
@@ -189,10 +190,12 @@ _MIME_PRIORITY = [
 ]
 _GLUE_PREFIX = "application/papermill.record/"
 _HIDDEN_OUTPUT_TAGS = {"remove-cell", "remove-output", "remove_cell", "remove_output"}
-_GLUE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{glue(?::figure|:any|:)?\}[ \t]+(\S+)", re.M)
+_GLUE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{glue(?::figure|:table|:any|:)?\}[ \t]+(\S+)", re.M)
 _GLUE_ROLE = re.compile(r"\{glue(?::any|:)?\}`([^`]+)`")
 _NAME_OPT = re.compile(r"^[ \t]*:name:[ \t]*(\S+)", re.M)
-_FIGURE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(figure|glue:figure)\}[^\n]*\n((?:[ \t]*:[^\n]*\n)*)", re.M)
+_FIGURE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(figure|glue:figure|glue:table|table)\}([^\n]*)\n((?:[ \t]*:[^\n]*\n)*)", re.M)
+#: The number label Sphinx gives each captioned block (numfig_format: "Fig. %s", "Table %s").
+_NUMBER_LABEL = {"figure": "Fig.", "glue:figure": "Fig.", "glue:table": "Table", "table": "Table"}
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|<img\b|^[ \t]*(?:`{3,}|:{3,})\{(?:image|figure)\}", re.M | re.I)
 _PIPE_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.M)
 _TABLE_DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(?:list-table|csv-table)\}", re.M)
@@ -230,6 +233,8 @@ class Expected:
     images: int = 0
     tables: int = 0
     figure_ids: list[str] = field(default_factory=list)
+    #: named figure/table id -> the label its caption number must start with ("Fig." / "Table")
+    labels: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -302,9 +307,14 @@ def _expected(source: Path) -> Expected:
                     )
             exp.images += len(_MD_IMAGE.findall(text))
             exp.tables += len(_PIPE_TABLE_RULE.findall(text)) + len(_TABLE_DIRECTIVE.findall(text))
-            for _kind, options in _FIGURE_BLOCK.findall(text):
+            for kind_, arg, options in _FIGURE_BLOCK.findall(text):
+                label = _NUMBER_LABEL[kind_]
+                key = arg.strip().split("::")[-1]
+                if kind_ == "glue:figure" and key in glue and glue[key][1] and not glue[key][0]:
+                    label = "Table"  # a glued table captioned as a figure must still read "Table N"
                 for name in _NAME_OPT.findall(options):
                     exp.figure_ids.append(make_id(name))
+                    exp.labels[make_id(name)] = label
     return exp
 
 
@@ -439,6 +449,10 @@ _CONTENT_JS = """() => {
         mathjax: main.querySelectorAll('mjx-container').length,
         mathErrors: [...main.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error') || e.textContent),
         ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+        numbers: Object.fromEntries([...main.querySelectorAll('[id]')].map(e => {
+            const n = e.querySelector(':scope > figcaption .caption-number, :scope > caption .caption-number');
+            return [e.id, n ? n.textContent.trim() : null];
+        })),
         hrefs: [...document.querySelectorAll('a[href], area[href], link[href]')].map(a => a.href),
         title: document.title,
     };
@@ -535,7 +549,13 @@ def test_page(page_path, context, book_url):
             )
         missing_figs = [fid for fid in exp.figure_ids if fid not in content["ids"]]
         if missing_figs:
-            problems.append(f"named figures missing from the page: {missing_figs}")
+            problems.append(f"named figures/tables missing from the page: {missing_figs}")
+        mislabelled = {fid: content["numbers"].get(fid) for fid, label in exp.labels.items()
+                       if fid in content["ids"] and not re.fullmatch(
+                           rf"{re.escape(label)} \d+(\.\d+)*", content["numbers"].get(fid) or "")}
+        if mislabelled:
+            problems.append(f"captions numbered wrongly (want 'Fig. N' for figures, 'Table N' for "
+                            f"tables): {mislabelled}")
 
     assert not problems, f"{page_path} ({content['title']!r}):\n  " + "\n  ".join(problems)
 
