@@ -76,6 +76,74 @@ def test_dependency_order_and_cycles(tmp_path):
         B.order([nb("01_a", writes=["x"]), nb("02_b", writes=["x"])])
 
 
+# ------------------------------------------------------------------------------ the build's own code
+FAKE_BUILD = '''\
+from __future__ import annotations
+import re
+
+PATTERN = re.compile("0x[0-9a-f]+")
+UNUSED = 3
+
+
+class Layout:
+    root: str = "."
+
+
+def scrub(text):
+    return PATTERN.sub("0xADDRESS", text)
+
+
+def normalize(node, layout: Layout):
+    node["text"] = scrub(node["text"])
+
+
+def execute(nb, layout: Layout):
+    normalize(nb, layout)
+
+
+def why(old, new):
+    return "a message"
+'''
+
+
+def test_code_names_follow_what_execute_uses_transitively():
+    names = B.code_names(("execute",), FAKE_BUILD)
+    # annotations (Layout), unused constants and unrelated functions are left out
+    assert set(names) == {"execute", "normalize", "scrub", "PATTERN"}
+    assert names["PATTERN"] == 'PATTERN = re.compile("0x[0-9a-f]+")'
+    with pytest.raises(B.BuildError, match="not_there"):
+        B.code_names(("not_there",), FAKE_BUILD)
+
+
+def test_code_hash_changes_with_the_scrubber_not_with_unrelated_code():
+    base = B.code_hash(("execute",), FAKE_BUILD)
+    assert B.code_hash(("execute",), FAKE_BUILD) == base  # deterministic
+    changed = {
+        "the scrubber's body": FAKE_BUILD.replace('"0xADDRESS"', '"0xADDR"'),
+        "a constant it uses": FAKE_BUILD.replace('"0x[0-9a-f]+"', '"0x[0-9a-fA-F]+"'),
+        "the normaliser": FAKE_BUILD.replace('node["text"] = scrub', 'node["txt"] = scrub'),
+    }
+    for what, text in changed.items():
+        assert B.code_hash(("execute",), text) != base, what
+    unrelated = {
+        "a message": FAKE_BUILD.replace("a message", "another message"),
+        "an unused constant": FAKE_BUILD.replace("UNUSED = 3", "UNUSED = 4"),
+        "a class used only in annotations": FAKE_BUILD.replace('root: str = "."', 'root: str = ".."'),
+    }
+    for what, text in unrelated.items():
+        assert B.code_hash(("execute",), text) == base, what
+
+
+def test_real_build_code_key_covers_the_normaliser_and_scrubbers():
+    names = B.code_names(B.EXECUTION_CODE, B._own_source())
+    for name in ("execute", "normalize", "_scrub_output", "_scrub_text", "_ADDRESS", "_STYLER_UUID",
+                 "_kernel_env", "KERNEL_ENV", "MATPLOTLIBRC"):
+        assert name in names, name
+    for name in ("run", "why", "plan", "check", "_parser", "render"):
+        assert name not in names, name
+    assert "render" in B.code_names(B.RENDER_CODE, B._own_source())
+
+
 # -------------------------------------------------------------------------------------------- params
 PARAMS_YML = """\
 # test parameters
@@ -278,6 +346,33 @@ def test_cache_reexecutes_exactly_what_changed(repo):
     assert _build(repo)["executed"] == 2
     (repo.book / "01_a.ipynb").write_text("{}")
     assert _build(repo)["executed"] == 1
+
+
+def test_a_change_of_the_normaliser_code_reexecutes_everything(repo, monkeypatch, capsys):
+    """The cache key holds the source of the code that post-processes executed notebooks (no
+    --force needed after editing a scrubber); edits elsewhere in build.py keep the cache."""
+    assert _build(repo)["executed"] == 2
+    real = B._own_source()
+    # an edit of the scheduler's messages: not part of the key, nothing re-executes
+    edited = real.replace('reasons.append("requirements.lock")', 'reasons.append("the lock file")')
+    assert edited != real
+    monkeypatch.setattr(B, "_own_source", lambda: edited)
+    assert _build(repo)["executed"] == 0
+    # an edit of a scrubber (the address pattern): every notebook is stale and re-executes
+    scrubbed = real.replace('_ADDRESS = re.compile(r"(?<= at )0x[0-9a-fA-F]{6,16}")',
+                            '_ADDRESS = re.compile(r"(?<= at )0x[0-9a-fA-F]{4,16}")')
+    assert scrubbed != real
+    monkeypatch.setattr(B, "_own_source", lambda: scrubbed)
+    capsys.readouterr()
+    assert B.check(repo) == 1
+    assert "build code" in capsys.readouterr().out
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (2, 0)
+    assert "build code" in capsys.readouterr().out
+    assert _build(repo)["executed"] == 0
+    manifest = json.loads(repo.manifest.read_text())
+    assert {e["inputs"]["build_code"] for e in manifest["notebooks"].values()} \
+        == {B.code_hash(B.EXECUTION_CODE, scrubbed)}
 
 
 def test_executed_notebooks_are_byte_identical_across_runs(repo):
