@@ -189,3 +189,68 @@ def test_crs_claims_are_not_taken_for_cr_claims():
     assert reproduce.chapter_of("results.crs.any") == "09_safety"
     assert reproduce.chapter_of("results.cr_day30") == "06_day30"
     assert reproduce.chapter_of("results.cr.blasts5.p") == "06_day30"
+
+
+# ------------------------------------------------------------------------------------------
+# overrides (data/cohort/decisions.csv): whole claims and single fields
+# ------------------------------------------------------------------------------------------
+def test_field_overrides_read_from_the_decisions():
+    from cart19 import targets as T
+    field_level = [o for o in T.OVERRIDDEN if ":" in o]
+    assert field_level, "the decisions override no single field: nothing to check"
+    for o in field_level:
+        cid, fld = o.split(":")
+        key = reproduce.overridden_fields(cid)[fld]
+        assert any(d.key == key and o in d.overridden for d in T.DECISIONS)
+    assert reproduce.overridden_fields("table1.sex.male") == {}
+
+
+def _claims_frame():
+    from cart19.claims import load_claims
+    from cart19.paths import CLAIMS_CSV
+    return load_claims(CLAIMS_CSV)
+
+
+def test_field_level_override_is_not_a_fitted_claim(monkeypatch):
+    """A decision that overrides only the maximum of table1.age makes the claim derived, and its
+    note names the decision, exactly as a whole-claim override would."""
+    from cart19 import targets as T
+    claims = _claims_frame()
+    fake = T.Decision("D99", "test", ("table1.age:max",), "test reading", "test")
+    monkeypatch.setattr(T, "DECISIONS", T.DECISIONS + [fake])
+    monkeypatch.setattr(T, "OVERRIDDEN", T.OVERRIDDEN | {"table1.age:max"})
+    fn = reproduce.median_of("age_years")
+    out = reproduce._honest_basis({"table1.age": (fn, "fitted"), "table1.bm_blasts": (fn, "fitted")},
+                                  claims)
+    assert out["table1.age"][1] == "derived"
+    assert out["table1.bm_blasts"][1] == "fitted"
+    note = reproduce.override_note("table1.age", claims)
+    assert "max overridden by decision D99" in note and "median" in note and "min" in note
+    assert reproduce.override_note("table1.bm_blasts", claims) == ""
+
+
+def test_override_note_reaches_the_scorecard_note():
+    pub = _pub(kind="median", median=56.0, min=40.0, max=225.0)
+    raw = _raw(median="56", min="40", max="225")
+    rep = pd.Series({"median": 56.0, "min": 52.0, "max": 225.0,
+                     "override": "min overridden by decision D15 (data/cohort/decisions.csv)"})
+    status, _, note = scorecard.compare_claim(pub, raw, rep)
+    assert status == "differs" and "D15" in note
+
+
+@pytest.fixture(scope="module")
+def committed_card():
+    return scorecard.compute()
+
+
+def test_no_fitted_claim_differs_because_of_an_override(committed_card):
+    from cart19 import targets as T
+    card = committed_card.set_index("id")
+    overridden = {o.split(":")[0] for o in T.OVERRIDDEN} & set(card.index)
+    assert overridden
+    for cid in overridden:
+        row = card.loc[cid]
+        assert row["basis"] != "fitted", cid
+        if row["status"] != "not reproducible":
+            keys = {d.key for d in T.DECISIONS if any(o.split(":")[0] == cid for o in d.overridden)}
+            assert any(k in row["note"] for k in keys), (cid, row["note"])
