@@ -40,10 +40,13 @@ NOTEBOOKS_EXECUTED = $(wildcard book/[0-9][0-9]_*.ipynb)
 # First: the committed notebooks must be current (a stale golden notebook fails here, it is never
 # silently re-executed), then the html is rendered from them for the browser test (no kernel runs).
 # pytest runs on 2 workers; --dist loadscope keeps every notebook's cells on one kernel.
+# tests/test_determinism.py makes one fresh clean build (minutes) and compares it with the committed
+# book; --no-loadscope-reorder lets tests/conftest.py schedule it first, so it overlaps the rest.
 test: venv
 	$(VPY) -m cart19 build --check || { echo "make test: book/*.ipynb are stale: run 'make book' and commit them" >&2; exit 1; }
 	$(VPY) -m cart19 build
-	@rc=0; $(VPY) -m pytest -p no:cacheprovider -n 2 --dist loadscope tests $(NOTEBOOKS_EXECUTED) \
+	@rc=0; $(VPY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --no-loadscope-reorder \
+	    tests $(NOTEBOOKS_EXECUTED) \
 	    --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	    --ignore=book/_build $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests: failing" >&2; fi; \

@@ -1,15 +1,38 @@
-"""Two builds from clean give the same book (issue 7, item 5).
+"""Two builds from clean give the same book (issue 7, item 5), checked by every `make test`.
 
-- ``test_two_clean_builds_are_identical`` (``slow``: two full builds): ``python -m cart19 build`` in two
-  fresh copies of the repository (``CART19_ROOT``), each from clean (no executed notebooks, no manifest,
-  no rendered html, no build cache). Every ``book/*.ipynb`` must be byte-identical and every HTML page's
-  text identical after :func:`normalise_html`; the set of files of the rendered site must be the same
-  (figures are stored under content-hash names, so a figure whose pixels differ shows up here).
-- ``test_execute_twice_gives_identical_bytes`` (fast-ish, two kernels): the build's own
-  :func:`cart19.build.execute` run twice on the same notebook writes the same bytes.
+The two builds compared by ``test_fresh_clean_build_equals_the_committed_book``:
 
-Re-solving the cohort reconstruction with the same seed is the reconstruction's own test
-(tests/test_reconstruct*.py), not repeated here.
+1. **The committed book.** The golden ``book/NN_*.ipynb`` and ``book/build-manifest.json``, rendered by
+   ``python -m cart19 build`` in a clean copy of the repository that keeps them (it must execute
+   nothing: it fails if a notebook is stale), with an empty build cache, so the html is a clean render.
+2. **A fresh clean build.** ``python -m cart19 build`` in a second clean copy without executed
+   notebooks, manifest, html or build cache: every chapter is executed (it fails if any is reused).
+
+Both run concurrently, each in its own process group. Every ``book/*.ipynb`` and the manifest must be
+byte-identical, the rendered site must hold the same files (figures are stored under content-hash
+names, so a figure whose pixels differ shows up here) and every HTML page the same text after
+:func:`normalise_html`. A difference is reported with the file, the first differing line and a short
+diff.
+
+Why the committed notebooks count as a clean build: each one was written by a real execution of its
+chapter in a fresh kernel, and ``build --check`` (run first, by `make test` and by this test) proves
+that its recorded cache key equals the key of the current inputs: the chapter's source, the lib
+modules it imports, the data it reads, its parameters, requirements.lock and the build's own
+execution and normalising code (:data:`cart19.build.EXECUTION_CODE`). What the key does not cover is
+whatever an incremental build may have lying around that a clean one lacks: ignored files
+(data/derived/, drawn ensemble cohorts), ``.cache/``, files a chapter reads without declaring them. If
+any of these changed a committed notebook, this comparison fails, as it should: the committed book
+must be what a clean build produces. So passing means two independent clean-equivalent executions of
+every chapter gave the same bytes, which is a stronger claim than two fresh builds agreeing (it also
+catches cache-key holes and outputs that depend on the machine's history). It costs one full build
+(~2.5 min on 2 cores) instead of two.
+
+Not re-done here: drawing the 20 ensemble cohorts of chapter 25 (minutes per cohort). Its statistics
+are a committed input (data/ensemble/ensemble_stats.csv under a content key), read back by both builds;
+re-solving with the same seed is the reconstruction's own test.
+
+``test_execute_twice_gives_identical_bytes`` (two kernels, seconds) runs the build's own
+:func:`cart19.build.execute` twice on one chapter.
 """
 from __future__ import annotations
 
@@ -26,8 +49,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-# a full build executes every chapter, 25_ensemble's 20 reconstructions included (measured: over
-# 30 min on this loaded 2-core machine); generous, so only a hang trips it
+# a full build executes every chapter; measured 150 s alone on this 2-core machine, over 30 min once
+# under heavy load from other jobs: generous, so only a hang trips it
 BUILD_TIMEOUT = 3600
 
 
@@ -36,40 +59,62 @@ def git_files(repo: Path) -> list[str]:
     build of this working tree reads); .venv, book/_build, .cache and every ignored file left out."""
     out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                          cwd=repo, capture_output=True, check=True).stdout.decode()
-    return sorted({f for f in out.split("\0") if f and (repo / f).is_file()})
+    return sorted({f for f in out.split("\0")
+                   if f and (repo / f).is_file() and not (repo / f).is_symlink()})
 
 
-def clean_copy(dest: Path) -> Path:
-    """A copy of the repository with every build product removed: executed notebooks, manifest,
-    rendered html (never copied: git ignores it) and the build cache (.cache, ignored too)."""
-    for rel in git_files(REPO):
+def clean_copy(dest: Path, keep_executed: bool = False, repo: Path = REPO) -> Path:
+    """A copy of the repository without build cache (.cache) and rendered html (book/_build): both are
+    ignored by git, so never copied. Unless ``keep_executed``, the executed notebooks and the
+    manifest are removed too (a build from nothing)."""
+    for rel in git_files(repo):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / rel, dest / rel)
-    for p in (dest / "book").glob("[0-9][0-9]_*.ipynb"):
-        p.unlink()
-    (dest / "book" / "build-manifest.json").unlink(missing_ok=True)
+        shutil.copy2(repo / rel, dest / rel)
+    if not keep_executed:
+        for p in (dest / "book").glob("[0-9][0-9]_*.ipynb"):
+            p.unlink()
+        (dest / "book" / "build-manifest.json").unlink(missing_ok=True)
     assert not (dest / "book" / "_build").exists() and not (dest / ".cache").exists()
     return dest
 
 
-def run_build(root: Path, *args: str) -> subprocess.CompletedProcess:
-    """``python -m cart19 build`` in ``root``, in its own process group: on timeout the group is
-    killed, so that no kernel or joblib worker of the build is left running."""
+def start_build(root: Path, *args: str) -> subprocess.Popen:
+    """``python -m cart19 build`` in ``root``, in its own process group (see :func:`finish_build`)."""
     env = {k: v for k, v in os.environ.items() if k not in ("CART19_ROOT", "PYTHONPATH")}
-    env.update(CART19_ROOT=str(root), PYTHONPATH=str(root / "lib"))
-    proc = subprocess.Popen([sys.executable, "-m", "cart19", "build", *args], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    env.update(CART19_ROOT=str(root), PYTHONPATH=str(root / "lib"),
+               PYTHONHASHSEED="0", SOURCE_DATE_EPOCH="0")  # as `make book` exports them
+    return subprocess.Popen([sys.executable, "-m", "cart19", "build", *args], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def finish_build(proc: subprocess.Popen, root: Path) -> subprocess.CompletedProcess:
+    """Wait for a build; on timeout its whole process group is killed (no kernel or joblib worker is
+    left running), and so is anything it left behind when it ends."""
     try:
-        out, err = proc.communicate(timeout=BUILD_TIMEOUT)
+        out, _ = proc.communicate(timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
+        out, _ = proc.communicate()
         pytest.fail(f"build in {root} took over {BUILD_TIMEOUT} s:\n{out[-3000:]}")
     finally:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)   # stray workers of a finished build, if any
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+            os.killpg(proc.pid, signal.SIGKILL)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
+
+
+def run_build(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return finish_build(start_build(root, *args), root)
+
+
+_SUMMARY = re.compile(r"^build: (\d+) executed, (\d+) cached, (\d+) failed", re.M)
+
+
+def build_counts(stdout: str) -> dict[str, int]:
+    """``{"executed", "cached", "failed"}`` from the build's summary line."""
+    m = _SUMMARY.search(stdout)
+    assert m, f"no summary line in the build's output:\n{stdout[-2000:]}"
+    return dict(zip(("executed", "cached", "failed"), map(int, m.groups())))
 
 
 # What differs between two correct builds and is therefore normalised, and nothing else:
@@ -82,7 +127,7 @@ def run_build(root: Path, *args: str) -> subprocess.CompletedProcess:
 # difference is a real difference of the figure), Sphinx's ``?v=`` asset checksums and the
 # mystnb.<hash>.css name (content hashes too), pandas Styler ids (the build makes them
 # deterministic), memory addresses (the build scrubs them), the copyright year (fixed in _config.yml).
-# Two renders measured on this machine were byte-identical with only (1) applied.
+# Two clean renders measured on this machine were byte-identical with only (1) applied.
 _LAST_UPDATED = re.compile(r"(Last updated on)\s[^<]*")
 
 
@@ -91,49 +136,113 @@ def normalise_html(text: str, root: Path) -> str:
     return _LAST_UPDATED.sub(r"\1 <DATE>", text)
 
 
-def _diff(a: str, b: str, name: str) -> str:
-    lines = list(difflib.unified_diff(a.splitlines(), b.splitlines(), f"A/{name}", f"B/{name}",
-                                      n=1, lineterm=""))
-    return "\n".join(lines[:40])
+def _clip(line: str, col: int, width: int = 160) -> str:
+    """``line`` around column ``col`` (minified HTML has lines of many kilobytes)."""
+    start = max(0, col - width // 2)
+    return ("..." if start else "") + line[start:start + width] + ("..." if len(line) > start + width else "")
 
 
-FULL_BUILDS_ENV = "CART19_FULL_BUILD_TESTS"
+def first_difference(a: str, b: str, name: str, labels: tuple[str, str]) -> str:
+    """Where two texts first differ: file, line number, both lines (clipped) and a short diff."""
+    la, lb = a.splitlines(), b.splitlines()
+    i = next((k for k, (x, y) in enumerate(zip(la, lb)) if x != y), min(len(la), len(lb)))
+    x = la[i] if i < len(la) else "<end of file>"
+    y = lb[i] if i < len(lb) else "<end of file>"
+    col = next((k for k, (p, q) in enumerate(zip(x, y)) if p != q), min(len(x), len(y)))
+    width = max(len(s) for s in labels)
+    diff = list(difflib.unified_diff([_clip(s, col) for s in la], [_clip(s, col) for s in lb],
+                                     f"{labels[0]}/{name}", f"{labels[1]}/{name}", n=1, lineterm=""))
+    return (f"{name}: first difference at line {i + 1}, column {col + 1}:\n"
+            f"  {labels[0]:<{width}}: {_clip(x, col)}\n  {labels[1]:<{width}}: {_clip(y, col)}\n"
+            + "\n".join("    " + d for d in diff[:16]))
 
 
-@pytest.mark.slow
-def test_two_clean_builds_are_identical(tmp_path, request):
-    # Two full builds do not fit in `make test` (< 10 min on 2 cores, with everything else): this
-    # runs when asked for, with `pytest -m slow tests/test_determinism.py` or CART19_FULL_BUILD_TESTS=1.
-    if "slow" not in (request.config.getoption("markexpr") or "") and not os.environ.get(FULL_BUILDS_ENV):
-        pytest.skip(f"two full builds (~2 x the build time): run with -m slow or {FULL_BUILDS_ENV}=1")
-    roots = [clean_copy(tmp_path / name) for name in ("a", "b")]
-    for root in roots:
-        proc = run_build(root)
-        assert proc.returncode == 0, f"build in {root} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    a, b = roots
+def compare_books(a: Path, b: Path, labels: tuple[str, str]) -> list[str]:
+    """Every difference between the built books of repository copies ``a`` and ``b``: executed
+    notebooks and manifest byte for byte, the html site's file list, each page's normalised text."""
+    problems = []
     nb_a = sorted(p.name for p in (a / "book").glob("*.ipynb"))
     nb_b = sorted(p.name for p in (b / "book").glob("*.ipynb"))
-    assert nb_a == nb_b and nb_a, (nb_a, nb_b)
-    assert len(nb_a) == len(list((REPO / "notebooks").glob("[0-9][0-9]_*.md")))
-    differing = [n for n in nb_a if (a / "book" / n).read_bytes() != (b / "book" / n).read_bytes()]
-    assert not differing, "executed notebooks differ between two clean builds:\n" + "\n\n".join(
-        _diff((a / "book" / n).read_text(), (b / "book" / n).read_text(), n) for n in differing)
-    # the manifest records inputs and output hashes: identical builds give identical manifests
-    assert (a / "book" / "build-manifest.json").read_bytes() == (b / "book" / "build-manifest.json").read_bytes()
-
+    if nb_a != nb_b:
+        problems.append(f"executed notebooks: only in {labels[0]}: {sorted(set(nb_a) - set(nb_b))}, "
+                        f"only in {labels[1]}: {sorted(set(nb_b) - set(nb_a))}")
+    for name in [n for n in nb_a if n in nb_b] + ["build-manifest.json"]:
+        pa, pb = a / "book" / name, b / "book" / name
+        if pa.read_bytes() != pb.read_bytes():
+            problems.append(first_difference(pa.read_text(encoding="utf-8"),
+                                             pb.read_text(encoding="utf-8"), f"book/{name}", labels))
     html_a, html_b = a / "book" / "_build" / "html", b / "book" / "_build" / "html"
-    files_a = sorted(p.relative_to(html_a).as_posix() for p in html_a.rglob("*") if p.is_file())
-    files_b = sorted(p.relative_to(html_b).as_posix() for p in html_b.rglob("*") if p.is_file())
-    assert files_a == files_b, sorted(set(files_a) ^ set(files_b))[:20]
-    pages = [f for f in files_a if f.endswith(".html")]
-    assert len(pages) >= len(nb_a)
-    differing = []
-    for rel in pages:
+    files_a = {p.relative_to(html_a).as_posix() for p in html_a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(html_b).as_posix() for p in html_b.rglob("*") if p.is_file()}
+    if files_a != files_b:
+        problems.append(f"rendered site (book/_build/html): only in {labels[0]}: "
+                        f"{sorted(files_a - files_b)[:10]}, only in {labels[1]}: "
+                        f"{sorted(files_b - files_a)[:10]}")
+    for rel in sorted(f for f in files_a & files_b if f.endswith(".html")):
         ta = normalise_html((html_a / rel).read_text(encoding="utf-8"), a)
         tb = normalise_html((html_b / rel).read_text(encoding="utf-8"), b)
         if ta != tb:
-            differing.append(_diff(ta, tb, rel))
-    assert not differing, "HTML pages differ between two clean builds:\n" + "\n\n".join(differing[:5])
+            problems.append(first_difference(ta, tb, f"book/_build/html/{rel}", labels))
+    return problems
+
+
+LABELS = ("committed", "fresh")
+CAUSES = ("Either a chapter's output varies from run to run (time, an unseeded random draw, set or "
+          "dict order, a memory address, a process id), or it depends on something its cache key does "
+          "not see (a file it reads without listing it in cart19.reads, a file left by an earlier "
+          "build), so `make book` kept a notebook that a clean build no longer produces.")
+
+
+@pytest.mark.early  # ~2.5 min: scheduled first so that it overlaps the rest of `make test`
+def test_fresh_clean_build_equals_the_committed_book(tmp_path):
+    committed = clean_copy(tmp_path / LABELS[0], keep_executed=True)
+    fresh = clean_copy(tmp_path / LABELS[1])
+    n_chapters = len(list((REPO / "notebooks").glob("[0-9][0-9]_*.md")))
+    assert n_chapters and len(list((committed / "book").glob("[0-9][0-9]_*.ipynb"))) == n_chapters
+
+    check = run_build(committed, "--check")
+    if check.returncode != 0:
+        pytest.fail("the committed notebooks are stale (their inputs changed since they were built), "
+                    "so they are not a build of this tree: run `make book` and commit book/.\n"
+                    + "\n".join(ln for ln in check.stdout.splitlines() if "stale" in ln))
+    procs = {root: start_build(root) for root in (committed, fresh)}
+    done = {root: finish_build(proc, root) for root, proc in procs.items()}
+    for root, proc in done.items():
+        assert proc.returncode == 0, f"build in {root} failed:\n{proc.stdout[-4000:]}"
+    # the committed copy rendered what is committed; the fresh copy executed every chapter
+    assert build_counts(done[committed].stdout) == {"executed": 0, "cached": n_chapters, "failed": 0}, \
+        done[committed].stdout[-3000:]
+    assert build_counts(done[fresh].stdout) == {"executed": n_chapters, "cached": 0, "failed": 0}, \
+        done[fresh].stdout[-3000:]
+    assert len(list((fresh / "book" / "_build" / "html").rglob("*.html"))) >= n_chapters
+
+    problems = compare_books(committed, fresh, LABELS)
+    assert not problems, (f"the committed book and a fresh clean build differ in {len(problems)} "
+                          f"place(s). {CAUSES}\n\n" + "\n\n".join(problems[:6]))
+
+
+def test_compare_books_names_the_file_and_first_differing_line(tmp_path):
+    """The comparison itself (no build): equal books pass; a notebook or a page that differs is named
+    with its first differing line, clipped around the differing column."""
+    def book(root: Path, value: str, page_value: str) -> Path:
+        html = root / "book" / "_build" / "html"
+        html.mkdir(parents=True)
+        (root / "book" / "01_x.ipynb").write_text('{\n "a": 1,\n "out": "' + value + '"\n}\n')
+        (root / "book" / "build-manifest.json").write_text("{}\n")
+        (html / "01_x.html").write_text(f"<p>{root}/book</p>\n" + "x" * 3000
+                                        + f"<span>{page_value}</span>\n")
+        return root
+
+    a, b = book(tmp_path / "a", "0.5", "7"), book(tmp_path / "b", "0.5", "7")
+    assert compare_books(a, b, LABELS) == []  # the two roots differ, and are normalised
+    c = book(tmp_path / "c", "0.9", "8")
+    problems = compare_books(a, c, LABELS)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("book/01_x.ipynb: first difference at line 3, column 12:")
+    assert '  committed:  "out": "0.5"' in problems[0] and '  fresh    :  "out": "0.9"' in problems[0]
+    assert problems[1].startswith("book/_build/html/01_x.html: first difference at line 2, column 3007")
+    assert "<span>7</span>" in problems[1] and "<span>8</span>" in problems[1]
+    assert all(len(ln) < 200 for ln in problems[1].splitlines())  # clipped, not 3 KB lines
 
 
 def _cheapest_notebook(notebooks: list) -> object:
@@ -152,7 +261,7 @@ def test_execute_twice_gives_identical_bytes(tmp_path, monkeypatch):
     layout = B.Layout(root)
     # execute() needs the kernel environment the build sets (_kernel_env changes os.environ):
     # register every variable it touches with monkeypatch so that they are restored afterwards
-    for k in [*B.KERNEL_ENV, "MATPLOTLIBRC", "CART19_ROOT"]:
+    for k in [*B.KERNEL_ENV, "MATPLOTLIBRC", "CART19_ROOT", "IPYTHONDIR"]:
         monkeypatch.setenv(k, os.environ.get(k, ""))
     monkeypatch.setenv("PYTHONPATH", str(root / "lib"))
     B._kernel_env(layout)
@@ -166,4 +275,5 @@ def test_execute_twice_gives_identical_bytes(tmp_path, monkeypatch):
     import nbformat
     node = nbformat.reads(first.decode(), as_version=4)
     assert any(c.get("outputs") for c in node.cells if c.cell_type == "code"), "no outputs to compare"
-    assert first == second, _diff(first.decode(), second.decode(), nb.output.name)
+    assert first == second, first_difference(first.decode(), second.decode(), nb.output.name,
+                                             ("first", "second"))
