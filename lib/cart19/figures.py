@@ -86,10 +86,19 @@ def _labels_for(levels: list, labels) -> dict:
     return dict(zip(levels, map(str, labels)))
 
 
+#: Width of the book's text column in inches: a figure this wide is shown at about its own size
+#: (8-9 pt text stays 8-9 pt), not shrunk as a wider figure would be.
+BOOK_WIDTH = 7.0
+
+
 def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str | None,
           labels, times_at_risk, ref, hr_method: str, show_ci: bool, xlabel: str,
-          annotate: bool) -> None:
-    """Draw curves into ``ax`` and the at-risk table into ``ax_risk``."""
+          annotate: bool) -> tuple[list, list[str], str | None]:
+    """Draw curves into ``ax`` and the at-risk counts into ``ax_risk``.
+
+    Returns the legend handles, the at-risk row labels (one per group, in row order) and the
+    hazard-ratio orientation note ("B vs A (logrank method)") or None.
+    """
     sv._check_columns(df, [duration, event, group])
     data = sv._survival_frame(df, duration, event, [group] if group else [])
     levels = sv._groups(data, group)
@@ -98,10 +107,11 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
         raise ValueError(f"at most {len(OKABE_ITO)} groups can be drawn, got {len(levels)}")
     tmax = float(data[duration].max()) if len(data) else 1.0
     if times_at_risk is None:
-        times_at_risk = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(0, tmax)
+        times_at_risk = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, tmax)
         times_at_risk = [t for t in times_at_risk if 0 <= t <= tmax]
     times_at_risk = [float(t) for t in times_at_risk]
 
+    handles = []
     for i, lv in enumerate(levels):
         sub = sv._subset(data, group, lv)
         colour = OKABE_ITO[i]
@@ -111,11 +121,12 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
         s = np.append(sf.to_numpy(float), sf.iloc[-1]) * 100
         (line,) = ax.step(t, s, where="post", color=colour, label=f"{names[lv]} (n = {len(sub)})")
         line.set_gid(f"km-curve-{lv}")
+        handles.append(line)
         cens = np.sort(sub.loc[sub[event] == 0, duration].to_numpy(float))
         if cens.size:
             y = kmf.survival_function_at_times(cens).to_numpy(float) * 100
-            (ticks,) = ax.plot(cens, y, linestyle="none", marker="|", markersize=6,
-                               markeredgewidth=1.0, color=colour)
+            (ticks,) = ax.plot(cens, y, linestyle="none", marker="|", markersize=5,
+                               markeredgewidth=0.9, color=colour)
             ticks.set_gid(f"km-censor-{lv}")
         if show_ci:
             ci = kmf.confidence_interval_
@@ -128,72 +139,121 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
     ax.set_yticks(range(0, 101, 20))
     ax.set_ylabel("Survival (%)")
     lo, hi = min(times_at_risk + [0.0]), max(times_at_risk + [tmax])
-    ax.set_xlim(lo - 0.02 * (hi - lo), hi + 0.02 * (hi - lo))
+    ax.set_xlim(lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo))
     ax.set_xticks(times_at_risk)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set_xlabel(xlabel)
 
-    ax.legend(loc="best", frameon=False, handlelength=1.5)
-
     # Test statistics sit in a small text block between the panel title and the plot, where they
-    # can never cover a curve; the title is lifted by the block's height (see _title).
+    # can never cover a curve; the title is lifted by the block's height (see _title). The HR's
+    # orientation (long group names) is returned for one note per figure, not repeated per panel.
+    note = None
     if annotate and group is not None and len(levels) >= 2:
         lr = sv.logrank(data, duration, event, group)
         stats_text = f"Log-rank {_fmt_p(lr['p'])}"
         if len(levels) == 2:
             ref_level = levels[0] if ref is None else ref
             hr = sv.logrank_hr(data, duration, event, group, ref=ref_level).loc[hr_method]
-            stats_text += (f"; HR {_fmt_num(hr['hr'])} (95% CI {_fmt_num(hr['ci_lower'])}"
-                           f"\u2013{_fmt_num(hr['ci_upper'])})\n{names[hr['group']]} vs "
-                           f"{names[ref_level]} ({_HR_LABEL[hr_method]} method)")
+            stats_text += (f"\nHR {_fmt_num(hr['hr'])} (95% CI {_fmt_num(hr['ci_lower'])}"
+                           f"\u2013{_fmt_num(hr['ci_upper'])})")
+            note = f"HR: {names[hr['group']]} vs {names[ref_level]} ({_HR_LABEL[hr_method]} method)"
         else:
             stats_text += f" ({lr['df']} df)"
         ax.text(0.0, 1.02, stats_text, transform=ax.transAxes, ha="left", va="bottom",
                 fontsize=STYLE["legend.fontsize"] - 0.5, gid="km-stats", linespacing=1.3)
 
-    # number-at-risk table: one row per group, values centred under the x ticks. Drawn here
-    # rather than with lifelines' add_at_risk_counts so the numbers are exactly
-    # cart19.survival.number_at_risk (subjects with duration >= t, R's convention); lifelines'
-    # default counts at the end of each period instead.
+    # number-at-risk rows: one per group, each count centred under its x tick (same x limits as
+    # the curves). Drawn here rather than with lifelines' add_at_risk_counts so the numbers are
+    # exactly cart19.survival.number_at_risk (subjects with duration >= t, R's convention);
+    # lifelines' default counts at the end of each period instead. The row labels go in a
+    # separate column left of the first panel (see _at_risk_labels), so panels keep equal widths.
     nar = sv.number_at_risk(data, duration, event, group, times_at_risk)
+    _risk_axis(ax_risk, len(levels))
     ax_risk.set_xlim(ax.get_xlim())
-    ax_risk.set_ylim(len(levels) - 0.5, -0.5)
-    for spine in ax_risk.spines.values():
-        spine.set_visible(False)
-    ax_risk.tick_params(axis="both", length=0)
-    ax_risk.tick_params(axis="y", pad=10)  # keep row labels clear of the counts at t = 0
-    ax_risk.set_xticks([])
-    ax_risk.set_yticks(range(len(levels)))
-    ax_risk.set_yticklabels([names[lv] for lv in levels])
-    for i, (lv, tick) in enumerate(zip(levels, ax_risk.get_yticklabels())):
-        tick.set_color(OKABE_ITO[i])
+    for i, lv in enumerate(levels):
         for t in times_at_risk:
             ax_risk.text(t, i, str(int(nar.loc[lv, t])), ha="center", va="center",
                          color=OKABE_ITO[i], fontsize=STYLE["xtick.labelsize"])
-    ax_risk.set_title("Number at risk", loc="left", fontsize=STYLE["xtick.labelsize"],
-                      fontweight="bold", pad=2)
     ax_risk.set_gid("km-at-risk")
+    row_labels = [names[lv] for lv in levels] if group is not None else [_ONE_ROW]
+    return handles, row_labels, note
+
+
+def _risk_axis(ax, n_rows: int) -> None:
+    """An invisible axis whose rows 0..n-1 run top to bottom."""
+    ax.set_ylim(n_rows - 0.5, -0.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.patch.set_visible(False)
+
+
+#: the at-risk row label of a single (ungrouped) curve, which needs no heading
+_ONE_ROW = "No. at risk"
+
+
+def _at_risk_labels(ax, row_labels: list[str]) -> None:
+    """The at-risk row labels, right-aligned, each in its group's colour, under a heading."""
+    _risk_axis(ax, len(row_labels))
+    ax.set_xlim(0, 1)
+    for i, label in enumerate(row_labels):
+        ax.text(1.0, i, label, ha="right", va="center", fontsize=STYLE["xtick.labelsize"],
+                color=OKABE_ITO[i] if label != _ONE_ROW else "black",
+                fontweight="bold" if label == _ONE_ROW else "normal")
+    if row_labels != [_ONE_ROW]:
+        ax.text(1.0, -0.5, "Number at risk", ha="right", va="bottom", fontweight="bold",
+                fontsize=STYLE["xtick.labelsize"])
+    ax.set_gid("km-at-risk-labels")
 
 
 def _title(ax, text: str) -> None:
     """Panel title, lifted above the statistics block if there is one."""
     stats = [t for t in ax.texts if t.get_gid() == "km-stats"]
     lines = stats[0].get_text().count("\n") + 1 if stats else 0
-    ax.set_title(text, loc="left", fontweight="bold", pad=4 + 12 * lines)
+    ax.set_title(text, loc="left", fontweight="bold", pad=4 + 11 * lines)
 
 
-def _layout(n_panels: int, n_groups: int, width: float, height: float):
-    # constrained layout makes room for the at-risk row labels, whatever their length
-    fig = plt.figure(figsize=(width * n_panels, height + 0.22 * n_groups + 0.3),
+def _text_width(labels: Sequence[str], fontsize: float) -> float:
+    """Width in inches of the widest label (plus the bold heading) when rendered."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
+    bold = FontProperties(weight="bold")
+    widths = [TextPath((0, 0), s, size=fontsize, prop=bold if s == _ONE_ROW else None)
+              .get_extents().width for s in labels]
+    if list(labels) != [_ONE_ROW]:
+        widths.append(TextPath((0, 0), "Number at risk", size=fontsize, prop=bold)
+                      .get_extents().width)
+    return max(widths) / 72.0
+
+
+def _layout(n_panels: int, ncols: int, n_groups: int, row_labels: Sequence[str],
+            width: float, height: float):
+    """Figure and (curve axis, at-risk axis) per panel, row-major; one label column at the left.
+
+    Each panel row is two grid rows: the curves (``height`` inches) and the at-risk counts
+    (0.17 in per group). The left column holds the at-risk row labels once per panel row.
+    """
+    nrows = -(-n_panels // ncols)
+    risk_h = 0.17 * n_groups + 0.06
+    label_w = _text_width(row_labels, STYLE["xtick.labelsize"]) + 0.05
+    panel_w = max((width - label_w) / ncols, 1.0)
+    # constrained layout leaves room for tick labels, axis labels, titles and the top legend
+    fig = plt.figure(figsize=(label_w + panel_w * ncols, nrows * (height + risk_h + 0.75)),
                      layout="constrained")
-    fig.get_layout_engine().set(h_pad=0.04, w_pad=0.06, hspace=0.04, wspace=0.08)
-    gs = fig.add_gridspec(2, n_panels, height_ratios=[height, 0.3 + 0.22 * n_groups])
-    pairs = []
-    for j in range(n_panels):
-        ax = fig.add_subplot(gs[0, j])
-        ax_risk = fig.add_subplot(gs[1, j])
+    fig.get_layout_engine().set(h_pad=0.03, w_pad=0.04, hspace=0.02, wspace=0.04)
+    gs = fig.add_gridspec(2 * nrows, 1 + ncols, width_ratios=[label_w] + [panel_w] * ncols,
+                          height_ratios=[height, risk_h] * nrows)
+    pairs, label_axes = [], []
+    for k in range(n_panels):
+        r, c = divmod(k, ncols)
+        ax = fig.add_subplot(gs[2 * r, 1 + c])
+        ax_risk = fig.add_subplot(gs[2 * r + 1, 1 + c])
         pairs.append((ax, ax_risk))
-    return fig, pairs
+    for r in range(nrows):
+        label_axes.append(fig.add_subplot(gs[2 * r + 1, 0]))
+    return fig, pairs, label_axes
 
 
 def _n_groups(df: pd.DataFrame, group: str | None) -> int:
@@ -203,12 +263,28 @@ def _n_groups(df: pd.DataFrame, group: str | None) -> int:
     return int(df[group].nunique())
 
 
+def _finish(fig, label_axes, row_labels: list[str], handles: list, note: str | None,
+            suptitle: str | None) -> None:
+    """Row labels, one legend for the whole figure (above the panels) and the title."""
+    for ax in label_axes:
+        _at_risk_labels(ax, row_labels)
+    if len(handles) > 1:
+        # above the panels; below them if a suptitle takes the top (the two would overlap)
+        where = "outside lower left" if suptitle else "outside upper left"
+        legend = fig.legend(handles=handles, loc=where, ncols=len(handles),
+                            frameon=False, handlelength=1.8, columnspacing=1.6, title=note,
+                            title_fontsize=STYLE["legend.fontsize"] - 0.5, alignment="left")
+        legend.set_gid("km-legend")
+    if suptitle:
+        fig.suptitle(suptitle, x=0.01, ha="left", fontweight="bold")
+
+
 def km_figure(df: pd.DataFrame, duration: str, event: str, group: str | None = None,
               labels: Sequence[str] | Mapping | None = None,
               times_at_risk: Sequence[float] | None = None, title: str | None = None, *,
               xlabel: str = "Days after CAR T-cell infusion", ref=None,
               hr_method: str = "logrank", show_ci: bool = False, annotate: bool = True,
-              width: float = 4.6, height: float = 3.4) -> Figure:
+              width: float = 4.8, height: float = 2.4) -> Figure:
     """One Kaplan-Meier panel as in Figures 2-7 of the paper.
 
     Parameters
@@ -222,22 +298,18 @@ def km_figure(df: pd.DataFrame, duration: str, event: str, group: str | None = N
     ref:
         reference level for the hazard ratio (default: the first level); the HR printed is the
         other group versus ``ref``, from :func:`cart19.survival.logrank_hr` with ``hr_method``
-        (``"logrank"`` or ``"mantel_haenszel"``).
+        (``"logrank"`` or ``"mantel_haenszel"``); the legend's title names the orientation.
     show_ci:
         add the pointwise 95% log(-log) confidence band.
+    width, height:
+        figure width and height of the plotting area, in inches.
 
     Raises :class:`cart19.errors.InputError` (naming the column) when a column is missing.
     """
-    if hr_method not in _HR_LABEL:
-        raise ValueError(f"hr_method must be one of {list(_HR_LABEL)}")
-    sv._check_columns(df, [duration, event, group])
-    with figure_style():
-        fig, [(ax, ax_risk)] = _layout(1, _n_groups(df, group), width, height)
-        _draw(ax, ax_risk, df, duration, event, group, labels, times_at_risk, ref, hr_method,
-              show_ci, xlabel, annotate)
-        if title:
-            _title(ax, title)
-    return fig
+    return km_panel(df, [{"duration": duration, "event": event, "title": title or ""}],
+                    group=group, labels=labels, times_at_risk=times_at_risk, letters="",
+                    xlabel=xlabel, ref=ref, hr_method=hr_method, show_ci=show_ci,
+                    annotate=annotate, width=width, height=height)
 
 
 def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = None,
@@ -245,13 +317,17 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
              times_at_risk: Sequence[float] | None = None, *, letters: str = "ABCDEFGH",
              xlabel: str = "Days after CAR T-cell infusion", ref=None,
              hr_method: str = "logrank", show_ci: bool = False, annotate: bool = True,
-             suptitle: str | None = None, width: float = 4.6, height: float = 3.4) -> Figure:
-    """Several KM panels side by side, e.g. A = OS and B = LFS as in Figures 3-7.
+             suptitle: str | None = None, ncols: int | None = None,
+             width: float = BOOK_WIDTH, height: float = 2.4) -> Figure:
+    """Several KM panels, e.g. A = OS and B = LFS as in Figures 3-7 (A-D, 2 x 2, in Figure 2).
 
     ``panels`` is a list of mappings with keys ``duration``, ``event``, ``title`` and optionally
     ``df`` (a different data frame for that panel - e.g. LFS is defined only for patients in CR,
-    Figure 2C-D) and ``xlabel``. The other arguments are as in :func:`km_figure` and apply to
-    every panel.
+    Figure 2C-D) and ``xlabel``. ``ncols`` panels per row (default: up to 2, so a figure fits the
+    book's text width); ``width`` is the whole figure's width and ``height`` each plotting area's
+    height, in inches. The other arguments are as in :func:`km_figure` and apply to every panel.
+    The at-risk rows are labelled once per row of panels, at the left, and one legend above the
+    panels names the groups.
     """
     if not panels:
         raise ValueError("km_panel needs at least one panel")
@@ -262,17 +338,47 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
         if missing:
             raise ValueError(f"panel {dict(p)} lacks {sorted(missing)}")
         sv._check_columns(p.get("df", df), [p["duration"], p["event"], group])
+    if ncols is None:
+        ncols = min(len(panels), 2)
+    if ncols < 1:
+        raise ValueError("ncols must be at least 1")
     n_groups = max(_n_groups(p.get("df", df), group) for p in panels)
+    # every group name any panel shows, to size the label column
+    row_labels = [_ONE_ROW]
+    if group is not None:
+        row_labels = sorted({name for p in panels for name in _labels_for(sv._groups(
+            sv._survival_frame(p.get("df", df), p["duration"], p["event"], [group]), group),
+            labels).values()})
     with figure_style():
-        fig, pairs = _layout(len(panels), n_groups, width, height)
+        fig, pairs, label_axes = _layout(len(panels), ncols, n_groups, row_labels, width, height)
+        handles, notes = [], []
         for k, (p, (ax, ax_risk)) in enumerate(zip(panels, pairs)):
-            _draw(ax, ax_risk, p.get("df", df), p["duration"], p["event"], group, labels,
-                  times_at_risk, ref, hr_method, show_ci, p.get("xlabel", xlabel), annotate)
-            title = p.get("title", "")
-            _title(ax, f"{letters[k]}   {title}".rstrip())
-        if suptitle:
-            fig.suptitle(suptitle, x=0.02, ha="left", fontweight="bold")
+            h, rows, note = _draw(ax, ax_risk, p.get("df", df), p["duration"], p["event"], group,
+                                  labels, times_at_risk, ref, hr_method, show_ci,
+                                  p.get("xlabel", xlabel), annotate)
+            if len(h) > len(handles):
+                handles, row_labels = h, rows
+            notes.append(note)
+            letter = letters[k] if k < len(letters) else ""
+            title = p.get("title", "") or ""
+            if letter or title:
+                _title(ax, f"{letter}   {title}".strip())
+        note = next((n for n in notes if n), None)
+        _finish(fig, label_axes, row_labels, handles, note, suptitle)
+        _freeze_layout(fig)
     return fig
+
+
+def _freeze_layout(fig: Figure) -> None:
+    """Run the constrained layout once, round the axes positions and switch the engine off.
+
+    The layout solver's last digits vary from run to run (~1e-16), and SVG clip-path ids hash
+    the exact axes boxes; frozen, rounded positions keep saved files byte-identical.
+    """
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        ax.set_position([round(float(v), 6) for v in ax.get_position().bounds])
+    fig.set_layout_engine("none")
 
 
 def save_figure(fig: Figure, path: str | Path) -> Path:

@@ -14,15 +14,28 @@ from matplotlib.figure import Figure
 from cart19 import figures
 from cart19.reproduce import FIG_ARMS, Context, attribute_frame
 
-#: figure -> (title, label of the first-named arm, label of the second)
+#: figure -> (title, label of the first-named arm, label of the second). Labels are short enough
+#: for the at-risk rows under a figure of the book's width.
 TITLES = {
-    "fig3": ("Allo-HSCT after CAR T vs CAR T alone", "CAR T bridged into allo-HSCT", "CAR T alone"),
+    "fig3": ("Allo-HSCT after CAR T vs CAR T alone", "Bridged into allo-HSCT", "CAR T alone"),
     "fig4": ("CR vs CRi on day 30", "CR", "CRi"),
     "fig5": ("MRD-negative vs MRD-positive CR", "MRD-negative CR", "MRD-positive CR"),
     "fig6": ("TP53 mutation", "TP53 mutated", "TP53 wild type"),
-    "fig7": ("Previous allo-HSCT", "Posttransplant relapse", "No previous transplant"),
+    "fig7": ("Previous allo-HSCT", "Relapse after HSCT", "No previous HSCT"),
 }
-AT_RISK_DAYS = (0, 90, 180, 270, 365, 450)
+#: The curves are drawn against months (days / 30.4375) with a tick, and an at-risk count, every
+#: 3 months: follow-up ends at 478 days (15.7 months), so 0-15 gives 6 evenly spaced ticks and the
+#: paper's 6-month and 1-year landmarks fall on ticks. Day-based numbers elsewhere are unchanged
+#: (log-rank P and HRs do not depend on the time unit).
+DAYS_PER_MONTH = 365.25 / 12
+AT_RISK_MONTHS = (0, 3, 6, 9, 12, 15)
+XLABEL = "Months after CAR T-cell infusion"
+
+
+def _in_months(data: pd.DataFrame) -> pd.DataFrame:
+    """``os_months`` and ``lfs_months`` beside the day columns, for plotting only."""
+    return data.assign(os_months=data["os_days"] / DAYS_PER_MONTH,
+                       lfs_months=data["lfs_days"] / DAYS_PER_MONTH)
 
 
 def arm_frame(cohort: pd.DataFrame, fig: str) -> pd.DataFrame:
@@ -41,25 +54,32 @@ def paper_figure(cohort: pd.DataFrame, fig: str) -> Figure:
 
     The HR printed is the first-named arm relative to the second, as the caption's "A vs B" reads.
     """
-    data = arm_frame(cohort, fig)
-    title, la, lb = TITLES[fig]
-    panels = [{"duration": "os_days", "event": "os_event", "title": "Overall survival"},
-              {"duration": "lfs_days", "event": "lfs_event", "title": "Leukemia-free survival"}]
-    return figures.km_panel(data, panels, group="arm", times_at_risk=AT_RISK_DAYS, ref=lb,
-                            suptitle=title)
+    data = _in_months(arm_frame(cohort, fig))
+    _title, la, lb = TITLES[fig]  # the title is the book's caption, not part of the image
+    panels = [{"duration": "os_months", "event": "os_event", "title": "Overall survival"},
+              {"duration": "lfs_months", "event": "lfs_event", "title": "Leukemia-free survival"}]
+    return figures.km_panel(data, panels, group="arm", times_at_risk=AT_RISK_MONTHS, ref=lb,
+                            xlabel=XLABEL)
 
 
 def figure2(cohort: pd.DataFrame) -> Figure:
     """Figure 2: OS and LFS for all 110 infused patients (A-B) and the 102 responders (C-D)."""
     ctx = Context(attribute_frame(cohort))
-    responders = ctx.data.loc[ctx.mask(("cr",))]
+    everyone = _in_months(ctx.data)
+    responders = everyone.loc[ctx.mask(("cr",))]
+    n_all, n_cr = len(everyone), len(responders)
     panels = [
-        {"duration": "os_days", "event": "os_event", "title": "OS, all infused", "df": ctx.data},
-        {"duration": "lfs_days", "event": "lfs_event", "title": "LFS, all infused", "df": ctx.data},
-        {"duration": "os_days", "event": "os_event", "title": "OS, patients in CR", "df": responders},
-        {"duration": "lfs_days", "event": "lfs_event", "title": "LFS, patients in CR", "df": responders},
+        {"duration": "os_months", "event": "os_event", "df": everyone,
+         "title": f"OS, all infused (n = {n_all})"},
+        {"duration": "lfs_months", "event": "lfs_event", "df": everyone,
+         "title": f"LFS, all infused (n = {n_all})"},
+        {"duration": "os_months", "event": "os_event", "df": responders,
+         "title": f"OS, patients in CR (n = {n_cr})"},
+        {"duration": "lfs_months", "event": "lfs_event", "df": responders,
+         "title": f"LFS, patients in CR (n = {n_cr})"},
     ]
-    return figures.km_panel(ctx.data, panels, times_at_risk=AT_RISK_DAYS)
+    return figures.km_panel(everyone, panels, times_at_risk=AT_RISK_MONTHS, ncols=2,
+                            xlabel=XLABEL)
 
 
 def landmark_table(cohort: pd.DataFrame, days: float) -> pd.DataFrame:
