@@ -224,3 +224,22 @@ def test_bridging_needs_not_infused(cohort, not_infused, claims):
     co, _ = TR.assign_treatment(cohort, not_infused, claims, 1)
     fn, _b = reproduce.treatment_rules(None)[TR.BRIDGING]
     assert "not_infused.csv" in fn(reproduce.Context(co))["reason"]
+
+
+@pytest.mark.parametrize("column,value,rule", [
+    ("bridging", "heavy", "bridging must be one of none, low-moderate, intensive"),
+    (DAYS, "12", "must be empty: a patient who was not infused has no interval to infusion"),
+])
+def test_not_infused_columns_checked(tmp_path, cohort, not_infused, claims, column, value, rule):
+    from cart19.cohort import validate_not_infused_treatment
+    _, ni = TR.assign_treatment(cohort, not_infused, claims, 4)
+    p = tmp_path / "not_infused.csv"
+    ni.to_csv(p, index=False)
+    raw = pd.read_csv(p, dtype=str, keep_default_na=False)
+    assert len(validate_not_infused_treatment(raw, p)) == len(ni)
+    raw.loc[2, column] = value
+    with pytest.raises(InputError) as e:
+        validate_not_infused_treatment(raw, p)
+    assert (e.value.column, e.value.row, e.value.rule) == (column, 3, rule)
+    # a not_infused.csv written before the columns existed still passes
+    assert len(validate_not_infused_treatment(not_infused, p)) == len(not_infused)

@@ -182,9 +182,40 @@ def _coerce(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def validate(df: pd.DataFrame, path: str | Path = "<cohort>") -> pd.DataFrame:
     """Run the schema on a parsed cohort; raise InputError at the first violation."""
-    path = Path(path)
+    return _validate_with(schema(), df, Path(path))
+
+
+def not_infused_treatment_schema() -> pa.DataFrameSchema:
+    """The treatment-course columns of not_infused.csv (cart19.treatment), optional: the bridging
+    label in the allowed set; no leukapheresis-to-infusion interval (these patients were never
+    infused, Methods: 110 of 115 products infused)."""
+    allowed = TREATMENT_CATEGORIES["bridging"]
+    return pa.DataFrameSchema({
+        "bridging": pa.Column(str, pa.Check.isin(allowed, error=f"bridging must be one of {', '.join(allowed)}"),
+                              required=False),
+        "leukapheresis_to_infusion_days": pa.Column(
+            object, pa.Check(lambda s: s.isna() | (s.astype(str).str.strip() == ""),
+                             element_wise=False,
+                             error="must be empty: a patient who was not infused has no interval to infusion"),
+            required=False, nullable=True),
+    }, strict=False, coerce=False)
+
+
+def validate_not_infused_treatment(df: pd.DataFrame, path: str | Path = "<not_infused>") -> pd.DataFrame:
+    """Check the optional treatment-course columns of data/cohort/not_infused.csv (as read by
+    ``pd.read_csv(path, dtype=str, keep_default_na=False)`` or by pandas' defaults); InputError
+    names file, column, row and rule."""
+    df = df.copy()
+    if "bridging" in df.columns:
+        df["bridging"] = df["bridging"].fillna("").astype(str)
+    if "leukapheresis_to_infusion_days" in df.columns:
+        df["leukapheresis_to_infusion_days"] = df["leukapheresis_to_infusion_days"].astype(object)
+    return _validate_with(not_infused_treatment_schema(), df, Path(path))
+
+
+def _validate_with(sch: pa.DataFrameSchema, df: pd.DataFrame, path: Path) -> pd.DataFrame:
     try:
-        return schema().validate(df, lazy=False)
+        return sch.validate(df, lazy=False)
     except SchemaError as err:
         fc = err.failure_cases
         col, rule, row, value = None, str(err.check) if err.check is not None else str(err), None, None
