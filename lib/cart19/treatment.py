@@ -152,7 +152,7 @@ def _respect_enrolment(rng: np.random.Generator, values: np.ndarray, slack: np.n
 
 
 def assign_treatment(cohort: pd.DataFrame, not_infused: pd.DataFrame, claims: pd.DataFrame,
-                     seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     seed: int, *, claims_path=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copies of (cohort, not_infused) with ``leukapheresis_to_infusion_days``, ``bridging`` and
     (cohort only) ``prior_chemo_cycles`` added (Methods, "Clinical procedures"; Table 1).
 
@@ -168,9 +168,13 @@ def assign_treatment(cohort: pd.DataFrame, not_infused: pd.DataFrame, claims: pd
     Assigned with ``numpy.random.default_rng`` (one independent stream per quantity, from ``seed``),
     by random permutation, independently of every outcome (see the module docstring: associations
     with outcomes are null by construction). Same seed, same frames. Raises
-    :class:`cart19.errors.InputError` naming the claim when a published summary cannot hold.
+    :class:`cart19.errors.InputError` naming the claim (and ``claims_path``, default
+    ``claims.attrs["source"]`` or data/published/claims.csv) when a published summary cannot hold.
     """
     claims = _claims_by_id(claims)
+    if claims_path is not None:
+        claims = claims.copy()
+        claims.attrs["source"] = str(claims_path)
     for cid in CLAIM_IDS:
         if cid not in claims.index:
             raise InputError(_src(claims), f"claim id {cid!r} needed by cart19.treatment is missing",
