@@ -122,7 +122,8 @@ def test_impossible_claim_names_the_claim(cohort, not_infused, claims, cid, fiel
     msg = str(e.value)
     assert e.value.column == column
     assert ("methods.bridging" in msg) if cid.startswith("methods.bridging") else (cid in msg)
-    assert e.value.row is not None
+    named = "methods.bridging" if cid.startswith("methods.bridging") else cid
+    assert e.value.row == list(bad["id"]).index(named) + 1       # 1-based data row of claims.csv
 
 
 def test_missing_claim_is_named(cohort, not_infused, claims):
