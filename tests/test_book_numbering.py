@@ -153,7 +153,8 @@ The glued image.
 def test_glue_table_is_a_numbered_table(tmp_path):
     status, html, warnings = _build(_project(tmp_path, GOOD))
     assert status == 0 and not warnings.strip(), warnings
-    block = re.search(r'<figure class="cart19-table" id="tbl-tab">(.*?)</figure>', html, re.S)
+    block = re.search(r'<figure class="cart19-table" id="tbl-tab" style="overflow-x: auto">'
+                      r'(.*?)</figure>', html, re.S)
     assert block, "no table block with the label's id"
     body = block.group(1)
     # caption above the table, numbered as a table, with a permalink
@@ -189,3 +190,35 @@ def test_bad_glue_table_warns(tmp_path, md, message):
     """With -W (as the book builds) each of these fails the build."""
     _status, _html, warnings = _build(_project(tmp_path, md))
     assert message in warnings, warnings
+
+
+def _markdown_cells(cells) -> list[str]:
+    return [("".join(c["source"]) if isinstance(c["source"], list) else c["source"]).strip()
+            for c in cells if c["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_uncaptioned_table(source):
+    """Every table a chapter shows is a captioned, numbered table: a code cell that displays a
+    table directly (instead of gluing it for a ``{glue:table}``) has no number and no caption.
+
+    Read from the executed notebook ``book/<stem>.ipynb``; skipped while it is stale (its
+    markdown differs from the source), which ``make test`` reports separately."""
+    import jupytext
+
+    executed = ROOT / "book" / f"{source.stem}.ipynb"
+    if not executed.is_file():
+        pytest.skip(f"{executed.name} not executed yet")
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    if _markdown_cells(nb["cells"]) != _markdown_cells(jupytext.read(source)["cells"]):
+        pytest.skip(f"{executed.name} is stale (run `make book`)")
+    bare = []
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            if (out.get("metadata") or {}).get("scrapbook"):
+                continue  # a glue record, shown where a glue directive pastes it
+            html = "".join(out.get("data", {}).get("text/html", ""))
+            if out.get("output_type") in {"display_data", "execute_result"} and "<table" in html:
+                bare.append(f"cell {i}: {''.join(cell['source']).strip().splitlines()[-1][:70]}")
+    assert not bare, (f"{source.name} shows tables without number or caption (glue them and "
+                      "use {glue:table}):\n  " + "\n  ".join(bare))

@@ -81,12 +81,14 @@ class GlueTableDirective(DirectiveBase):
 
 
 # ----------------------------------------------------------------------------- HTML visitors
-# <figure class="cart19-table" id="tbl-..."><figcaption><p><span class="caption-number">Table 3
+# <figure class="cart19-table" id="tbl-..." style="overflow-x: auto"><figcaption><p><span class="caption-number">Table 3
 # </span><span class="caption-text">...</span><a class="headerlink">#</a></p></figcaption>
 # ...the glued Styler HTML...</figure>. <figure>/<figcaption> get the theme's caption style.
 
 def _visit_table_html(self, node: glued_table) -> None:
-    self.body.append(self.starttag(node, "figure"))
+    # A wide table scrolls sideways inside its block instead of running under the page's side
+    # panel (what myst-nb's cell-output wrapper does for a table shown by a code cell).
+    self.body.append(self.starttag(node, "figure", style="overflow-x: auto"))
 
 
 def _depart_table_html(self, node: glued_table) -> None:

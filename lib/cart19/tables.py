@@ -231,8 +231,10 @@ def comparison(card: pd.DataFrame, chapter: str | None = None, prefix: str | Non
         sel = sel[sel["chapter"] == chapter]
     if prefix is not None:
         sel = sel[sel["id"].str.startswith(prefix)]
-    cols = ["id", "quantity", "printed", "field", "published", "reproduced", "difference",
-            "status", "basis", "note"]
+    # the comparison first (it must be visible without scrolling a wide table), then the
+    # printed wording and the field it was read into
+    cols = ["id", "quantity", "published", "reproduced", "difference", "status", "basis",
+            "printed", "field", "note"]
     out = sel[cols].copy()
     for c in ("published", "reproduced", "difference"):
         out[c] = out[c].map(lambda x: "" if x is None or (isinstance(x, float) and np.isnan(x))
