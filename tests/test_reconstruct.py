@@ -98,8 +98,12 @@ def test_km_landmarks_within_tolerance(cohort, attrs, bound):
 
 
 def test_fit_csv_is_current(cohort):
+    from cart19.treatment import treatment_fit
     fit = pd.read_csv(COHORT_CSV.parent / "fit.csv")
-    fresh = R.fit_table(cohort, T.read_claims(CLAIMS_CSV))
+    claims = T.read_claims(CLAIMS_CSV)
+    not_inf = pd.read_csv(COHORT_CSV.parent / "not_infused.csv")
+    fresh = pd.concat([R.fit_table(cohort, claims), treatment_fit(cohort, not_inf, claims)],
+                      ignore_index=True)
     assert len(fit) == len(fresh)
     assert set(fit["basis"]) <= {"fitted", "overridden"}
     a = fit[fit.basis == "fitted"]["reconstructed"].to_numpy(float)

@@ -314,7 +314,7 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
 # ------------------------------------------------------------------------------------------
 #: Code whose change invalidates a drawn ensemble (the reconstruction and what it reads).
 ENSEMBLE_CODE = ("reconstruct.py", "reconstruct_milp.py", "reconstruct_times.py", "targets.py",
-                 "continuous.py", "ensemble.py", "survival.py", "stats.py", "forest.py")
+                 "continuous.py", "treatment.py", "ensemble.py", "survival.py", "stats.py", "forest.py")
 
 
 def ensemble_key(size: int, seed: int, claims_path) -> dict:

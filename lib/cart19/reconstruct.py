@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -227,27 +226,113 @@ def fit_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------
 # one reconstruction
 # ------------------------------------------------------------------------------------------
-def _continuous(cohort: pd.DataFrame, seed: int) -> pd.DataFrame:
-    try:
-        mod = importlib.import_module("cart19.continuous")
-    except ImportError:
-        return cohort  # columns stay empty until cart19.continuous exists
-    return mod.assign_continuous(cohort, seed)
+#: neighbourhood moves (8 patients each) from the base cohort for one reconstruction
+SINGLE_MOVES = 12
+#: moves between consecutive cohorts of an ensemble chain
+CHAIN_MOVES = 3
+#: target-preserving random moves of the days after the targets hold (diversity of the days)
+EXPLORE = 300
+#: independent chains of an ensemble (fixed, so that K cohorts do not depend on n_jobs)
+CHAINS = 2
+#: stage-2 iterations of a warm start before the step is retried with another walk
+WARM_ITERS = 4000
+#: attempts at one step before giving up (a warm stage 2 that cannot reach its goal)
+TRIES = 5
+BASE_CODE = ("reconstruct_milp.py", "reconstruct_times.py", "targets.py")
+
+
+def _continuous(cohort: pd.DataFrame, seed: int, claims: pd.DataFrame) -> pd.DataFrame:
+    from cart19.continuous import assign_continuous
+    return assign_continuous(cohort, seed, claims)
+
+
+def _treatment(cohort, not_inf, claims, seed):
+    from cart19.treatment import assign_treatment, treatment_fit
+    c, ni = assign_treatment(cohort, not_inf, claims, seed)
+    return c, ni, treatment_fit(c, ni, claims)
+
+
+def _base_key(claims_path) -> str:
+    import hashlib
+    h = hashlib.sha256(Path(claims_path).read_bytes())
+    here = Path(__file__).parent
+    for name in BASE_CODE:
+        h.update(name.encode())
+        h.update((here / name).read_bytes())
+    h.update(str(DEFAULT_SEED).encode())
+    return h.hexdigest()[:20]
+
+
+def base_state(claims_path, bound, cache: bool = True):
+    """The base cohort every reconstruction walks from: a full integer-program solve with the
+    objective of ``DEFAULT_SEED`` and a cold stage-2 search (together 10-30 s).
+
+    Cached on disk under a key of the claims file and the reconstruction code
+    (``<root>/.cache/cart19/``, git-ignored); the cache only saves time, the result is the
+    same with or without it (both solves are deterministic). Returns (attrs, Days, allow):
+    ``allow`` says which time / KM targets the base misses and by how much
+    (:func:`cart19.reconstruct_times.allowances`); no walked cohort may miss more.
+    """
+    from cart19.paths import ROOT
+    path = ROOT / ".cache" / "cart19" / f"base-{_base_key(claims_path)}.npz"
+    if cache and path.exists():
+        z = np.load(path)
+        attrs = pd.DataFrame(z["attrs"], columns=list(milp_.ATTRS))
+        return (attrs, times_.Days(z["inf"], z["early"], z["h"], z["r"], z["d"]),
+                (z["allow_t"], z["allow_km"]))
+    attrs = milp_.solve(bound.counts, DEFAULT_SEED, planning=T.planning_windows(bound))
+    _, _, days = times_.assign_times(attrs, bound, DEFAULT_SEED, max_iters=SA_ITERS)
+    allow = times_.allowances(attrs, bound, days)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, attrs=attrs.to_numpy(), inf=days.inf, early=days.early, h=days.h, r=days.r,
+                 d=days.d, allow_t=allow[0], allow_km=allow[1])
+        tmp.replace(path)
+    return attrs, days, allow
+
+
+def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE):
+    """From one cohort (attributes and days) to the next: ``moves`` neighbourhood moves of the
+    integer program, then stage 2 warm-started from the previous days. If stage 2 cannot meet
+    every target (within ``allow``) the step is retried with the next sub-seed (at most ``TRIES`` times).
+    Returns (attrs, day frame, Days)."""
+    planning = T.planning_windows(bound)
+    for attempt in range(TRIES):
+        sub = int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0])
+        new = milp_.walk(attrs, bound.counts, planning, sub, moves)
+        frame, hard, new_days = times_.assign_times(new, bound, sub, explore=explore,
+                                                    warm=(attrs, days), allow=allow,
+                                                    max_iters=WARM_ITERS)
+        if hard == 0.0:
+            return new, frame, new_days
+    raise RuntimeError(f"stage 2 could not meet the time targets after {TRIES} attempts "
+                       f"(seed {seed})")
+
+
+def _finish(attrs, frame, claims, seed, fit: bool = True):
+    """Patient table, continuous and treatment columns, and (with ``fit``) the fit table."""
+    cohort = _continuous(to_cohort(attrs, frame), seed, claims)
+    not_inf = not_infused_table(len(cohort))
+    cohort, not_inf, tfit = _treatment(cohort, not_inf, claims, seed)
+    if not fit:
+        return cohort, not_inf, None
+    return cohort, not_inf, pd.concat([fit_table(cohort, claims), tfit], ignore_index=True)
 
 
 def reconstruct(claims_path: str | Path = CLAIMS_CSV, seed: int = DEFAULT_SEED,
-                sa_iters: int = SA_ITERS, continuous: bool = True):
-    """One cohort. Returns (cohort, not_infused, fit)."""
+                moves: int = SINGLE_MOVES, cache: bool = True):
+    """One cohort: the base cohort, ``moves`` neighbourhood moves drawn with ``seed``, stage 2
+    warm-started from the base days, then the continuous variables. Returns
+    (cohort, not_infused, fit)."""
     claims = T.read_claims(claims_path)
     bound = T.bind(claims, claims_path, strict=True)
-    attrs = milp_.solve(bound.counts, seed, planning=T.planning_windows(bound))
-    days, _loss, _ = times_.assign_times(attrs, bound, seed, sa_iters)
-    cohort = to_cohort(attrs, days)
-    if continuous:
-        cohort = _continuous(cohort, seed)
-    not_inf = not_infused_table(len(cohort))
-    fit = fit_table(cohort, claims)
-    return cohort, not_inf, fit
+    quick = milp_.explain_infeasibility(bound.counts, milp_.N_PATIENTS, lp_only=True)
+    if quick is not None:  # an impossible claim is reported before any long solve
+        raise quick
+    attrs, days, allow = base_state(claims_path, bound, cache)
+    attrs, frame, _ = step(attrs, days, allow, bound, seed, moves)
+    return _finish(attrs, frame, claims, seed)
 
 
 def not_infused_table(n_infused: int, n_enrolled: int = 115) -> pd.DataFrame:
@@ -269,20 +354,47 @@ def write_outputs(cohort, not_inf, fit, out: Path) -> None:
     T.decisions_frame().to_csv(out.parent / "decisions.csv", index=False, lineterminator="\n")
 
 
-def _one(seed: int, claims_path: str, out_dir: str, sa_iters: int) -> str:
-    cohort, _ni, _fit = reconstruct(claims_path, seed, sa_iters)
-    p = Path(out_dir) / f"cohort_seed{seed}.csv"
-    cohort.to_csv(p, index=False, lineterminator="\n")
-    return str(p)
+def chain_seed(base_seed: int, chain: int, j: int) -> int:
+    """Seed of the j-th cohort of a chain (distinct for every chain and position)."""
+    return int(np.random.SeedSequence([base_seed, chain, j]).generate_state(1)[0])
+
+
+def _chain(chain: int, length: int, claims_path: str, out_dir: str, base_seed: int) -> list[str]:
+    """``length`` cohorts, each ``CHAIN_MOVES`` moves on from the one before (the first from the
+    base cohort); written as cohort_c{chain}_{j}.csv."""
+    claims = T.read_claims(claims_path)
+    bound = T.bind(claims, claims_path, strict=True)
+    attrs, days, allow = base_state(claims_path, bound)
+    out = []
+    for j in range(length):
+        seed = chain_seed(base_seed, chain, j)
+        attrs, frame, days = step(attrs, days, allow, bound, seed, CHAIN_MOVES)
+        cohort, _ni, _ = _finish(attrs, frame, claims, seed, fit=False)
+        p = Path(out_dir) / f"cohort_c{chain}_{j:03d}.csv"
+        cohort.to_csv(p, index=False, lineterminator="\n")
+        out.append(str(p))
+    return out
 
 
 def ensemble(k: int, out_dir: str | Path, claims_path=CLAIMS_CSV, base_seed: int = DEFAULT_SEED,
-             n_jobs: int = 2, sa_iters: int = SA_ITERS) -> list[str]:
-    """K distinct cohorts (seeds base_seed+1 .. base_seed+K), in parallel with joblib."""
+             n_jobs: int = 2, chains: int = CHAINS) -> list[str]:
+    """K distinct cohorts for the uncertainty analysis, as ``chains`` Markov chains over the
+    feasible cohorts, run in parallel with joblib.
+
+    Each chain starts at the base cohort; every next cohort is ``CHAIN_MOVES`` neighbourhood
+    moves (8 patients re-solved each) and a warm stage 2 away from the one before, so every
+    cohort meets every target the base meets. Consecutive cohorts of a chain are correlated
+    (they share most patients); the ensemble chapter reports how much. The cohorts depend on
+    (K, base_seed, chains) only, not on ``n_jobs``. Returns the paths in chain order.
+    """
     from joblib import Parallel, delayed
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    return Parallel(n_jobs=n_jobs)(delayed(_one)(base_seed + i + 1, str(claims_path), str(out_dir), sa_iters)
-                                   for i in range(k))
+    claims = T.read_claims(claims_path)
+    base_state(claims_path, T.bind(claims, claims_path, strict=True))  # solve once, then cached
+    lengths = [k // chains + (1 if c < k % chains else 0) for c in range(chains)]
+    parts = Parallel(n_jobs=n_jobs)(delayed(_chain)(c, n, str(claims_path), str(out_dir), base_seed)
+                                    for c, n in enumerate(lengths) if n)
+    return [p for part in parts for p in part]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,16 +403,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--out", default=str(COHORT_CSV), help="cohort CSV; siblings not_infused/fit/decisions")
     ap.add_argument("--claims", default=str(CLAIMS_CSV))
-    ap.add_argument("--iters", type=int, default=SA_ITERS, help="stage-2 search iterations")
+    ap.add_argument("--moves", type=int, default=SINGLE_MOVES,
+                    help="neighbourhood moves from the base cohort")
+    ap.add_argument("--no-cache", action="store_true", help="re-solve the base cohort")
     ap.add_argument("--ensemble", type=int, default=0, metavar="K")
     ap.add_argument("--out-dir", default="data/cohort/ensemble")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
     if args.ensemble:
-        paths = ensemble(args.ensemble, args.out_dir, args.claims, args.seed, args.jobs, args.iters)
+        paths = ensemble(args.ensemble, args.out_dir, args.claims, args.seed, args.jobs)
         print(f"wrote {len(paths)} cohorts to {args.out_dir}")
         return 0
-    cohort, not_inf, fit = reconstruct(args.claims, args.seed, args.iters)
+    cohort, not_inf, fit = reconstruct(args.claims, args.seed, args.moves, cache=not args.no_cache)
     write_outputs(cohort, not_inf, fit, Path(args.out))
     n_miss = int((fit["met"] == False).sum())  # noqa: E712
     print(f"wrote {args.out}: {len(cohort)} patients; {len(fit)} targets, {n_miss} not met")

@@ -304,6 +304,35 @@ def _solve(m: _Model, c: np.ndarray, integrality: np.ndarray, ub: np.ndarray,
                 bounds=Bounds(np.zeros(m.n_vars), ub), options=opts)
 
 
+def _add_planning(m: _Model, planning, fixed: "_Counter | None" = None) -> None:
+    """Planning windows f_lo*#pop <= #events <= f_hi*#pop + 0.5; ``fixed`` adds the counts of
+    patients held fixed outside the model (a neighbourhood move)."""
+    for _name, ev, pop, f_lo, f_hi in planning or []:
+        ce, ke = _count_coefs(m, ev)
+        cp, kp = _count_coefs(m, pop)
+        if fixed is not None:
+            ke, kp = ke + fixed.count(ev), kp + fixed.count(pop)
+        for f, lo, hi in ((f_hi, -np.inf, 0.5), (f_lo, 0.0, np.inf)):
+            c = dict(ce)
+            for k, val in cp.items():
+                c[k] = c.get(k, 0) - f * val
+            const = ke - f * kp
+            m.add_row(c, lo - const, hi - const)
+
+
+def _random_objective(m: _Model, n: int, rng: np.random.Generator) -> np.ndarray:
+    c = np.zeros(m.n_vars)
+    na = len(ATTRS) * n
+    c[:na] = rng.uniform(0.0, 1.0, size=na)
+    return c
+
+
+def _attributes(res, n: int) -> pd.DataFrame:
+    na = len(ATTRS) * n
+    x = np.round(res.x[:na]).astype(int).reshape(len(ATTRS), n).T
+    return pd.DataFrame(x, columns=list(ATTRS))
+
+
 def solve(counts: list[tuple[CountTarget, int]], seed: int, n: int = N_PATIENTS,
           planning: list | None = None) -> pd.DataFrame:
     """One feasible cohort (n x ATTRS, 0/1). Raises :class:`ClaimConflict` when infeasible.
@@ -316,22 +345,11 @@ def solve(counts: list[tuple[CountTarget, int]], seed: int, n: int = N_PATIENTS,
     if quick is not None:  # the LP relaxation already shows the conflict (milliseconds)
         raise quick
     m, _, _ = build(counts, n)
-    for _name, ev, pop, f_lo, f_hi in planning or []:
-        ce, ke = _count_coefs(m, ev)
-        cp, kp = _count_coefs(m, pop)
-        for f, lo, hi in ((f_hi, -np.inf, 0.5), (f_lo, 0.0, np.inf)):
-            c = dict(ce)
-            for k, val in cp.items():
-                c[k] = c.get(k, 0) - f * val
-            const = ke - f * kp
-            m.add_row(c, lo - const, hi - const)
-    rng = np.random.default_rng(seed)
-    c = np.zeros(m.n_vars)
-    na = len(ATTRS) * n
+    _add_planning(m, planning)
     # Random positive weights over the attribute cells pick one cohort among the feasible ones.
     # The solve stops at a 50% relative MIP gap: any feasible point will do, the gap only keeps
     # the run short, and being deterministic (no time limit) the same seed gives the same cohort.
-    c[:na] = rng.uniform(0.0, 1.0, size=na)
+    c = _random_objective(m, n, np.random.default_rng(seed))
     res = _solve(m, c, np.ones(m.n_vars), np.ones(m.n_vars), gap=0.5)
     if res.status != 0 or res.x is None:
         if res.status == 2 or res.x is None:
@@ -341,8 +359,69 @@ def solve(counts: list[tuple[CountTarget, int]], seed: int, n: int = N_PATIENTS,
                                    "that meets the claims; widen them")
             raise conflict
         raise RuntimeError(f"HiGHS stopped: {res.message}")
-    x = np.round(res.x[:na]).astype(int).reshape(len(ATTRS), n).T
-    return pd.DataFrame(x, columns=list(ATTRS))
+    return _attributes(res, n)
+
+
+class _Counter:
+    """Counts "patients with all these literals" on a fixed 0/1 frame, fast (numpy, cached).
+
+    Own code because the neighbourhood moves need ~600 such counts per move: pandas column
+    access per literal (``evaluate``) costs ~0.3 ms per count, this ~10 us."""
+
+    def __init__(self, df: pd.DataFrame):
+        self.x = {a: df[a].to_numpy().astype(bool) for a in df.columns}
+        self.n = len(df)
+        self._cache: dict = {}
+
+    def count(self, where: tuple[str, ...]) -> int:
+        key = tuple(where)
+        if key not in self._cache:
+            mask = np.ones(self.n, dtype=bool)
+            for lit in key:
+                a, neg = _lit(lit)
+                mask &= ~self.x[a] if neg else self.x[a]
+            self._cache[key] = int(mask.sum())
+        return self._cache[key]
+
+
+def neighbourhood(attrs: pd.DataFrame, counts: list[tuple[CountTarget, int]], planning,
+                  rng: np.random.Generator, k: int = 8) -> pd.DataFrame:
+    """One large-neighbourhood move: re-solve ``k`` random patients with the others held fixed.
+
+    Every count target and planning window holds before and after: the freed patients must
+    reproduce exactly what they contributed (their share of each count), in any combination of
+    attributes, under a fresh random objective. The current assignment is feasible for the
+    sub-problem, so a move never fails. Chaining moves walks over the set of feasible cohorts
+    (cf. /work/shared/notes/reconstruction-solver.md: random objectives give distinct cohorts);
+    the walk is what makes the ensemble affordable: a move on 8 patients takes ~0.1 s where a
+    full solve takes 5-60 s.
+    """
+    n = len(attrs)
+    free = np.sort(rng.choice(n, size=min(k, n), replace=False))
+    held = np.setdiff1d(np.arange(n), free)
+    fixed = _Counter(attrs.iloc[held])
+    sub = [(t, int(v) - fixed.count(t.where)) for t, v in counts]
+    m, _, _ = build(sub, len(free))
+    _add_planning(m, planning, fixed)
+    res = _solve(m, _random_objective(m, len(free), rng), np.ones(m.n_vars), np.ones(m.n_vars),
+                 gap=0.5)
+    if res.x is None:  # cannot happen for a feasible start; say so loudly if it does
+        raise RuntimeError(f"neighbourhood move failed on a feasible cohort: {res.message}")
+    out = attrs.copy()
+    out.iloc[free] = _attributes(res, len(free))[list(attrs.columns)].to_numpy()
+    return out
+
+
+def walk(attrs: pd.DataFrame, counts: list[tuple[CountTarget, int]], planning, seed: int,
+         moves: int, k: int = 8) -> pd.DataFrame:
+    """``moves`` neighbourhood moves from ``attrs`` with one seeded generator (same seed, same
+    cohort). Rows stay aligned with ``attrs`` (a row keeps its days in stage 2 when its
+    stage-2 profile did not change)."""
+    rng = np.random.default_rng(seed)
+    a = attrs[list(ATTRS)].astype(int).reset_index(drop=True)
+    for _ in range(moves):
+        a = neighbourhood(a, counts, planning, rng, k)
+    return a
 
 
 def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATIENTS,
@@ -391,17 +470,8 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
     if res.x is not None and res.fun is not None and res.fun > 1e-6:
         repair = used_of(res.x)
         cap = int(np.ceil(res.fun - 1e-6))
-        alts, banned = [], [k for k in range(len(ids)) if ids[k] in repair]
-        for _ in range(max_alternatives):
-            r2 = lp(banned)
-            if r2.x is None or r2.status != 0:
-                break
-            u2 = used_of(r2.x)
-            if not u2:
-                break
-            alts.append(u2)
-            banned += [k for k in range(len(ids)) if ids[k] in u2]
-        return ClaimConflict(repair, alts, cap)
+        return ClaimConflict(repair, _alternatives(repair, ids, lambda b: lp(b), used_of,
+                                                   max_alternatives, ok=(0,)), cap)
     if lp_only:
         return None
 
@@ -428,18 +498,24 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
             repair = used_of(res.x)
             if not repair:  # feasible without touching any claim
                 return ClaimConflict([], [], 0)
-            alts, banned = [], [k for k in range(len(ids)) if ids[k] in repair]
-            for _ in range(max_alternatives):
-                r2 = with_cap(cap, banned)
-                if r2.x is None or r2.status not in (0, 1):
-                    break
-                u2 = used_of(r2.x)
-                if not u2:
-                    break
-                alts.append(u2)
-                banned += [k for k in range(len(ids)) if ids[k] in u2]
-            return ClaimConflict(repair, alts, cap)
+            return ClaimConflict(repair, _alternatives(repair, ids, lambda b: with_cap(cap, b),
+                                                       used_of, max_alternatives, ok=(0, 1)), cap)
     return ClaimConflict([f"(no repair found with a total change <= {max_cap})"], [], max_cap)
+
+
+def _alternatives(repair, ids, resolve, used_of, max_alternatives, ok) -> list[list[str]]:
+    """Other repairs: forbid the slack of every claim used so far and solve again."""
+    alts, banned = [], [k for k in range(len(ids)) if ids[k] in repair]
+    for _ in range(max_alternatives):
+        r2 = resolve(banned)
+        if r2.x is None or r2.status not in ok:
+            break
+        u2 = used_of(r2.x)
+        if not u2:
+            break
+        alts.append(u2)
+        banned += [k for k in range(len(ids)) if ids[k] in u2]
+    return alts
 
 
 def evaluate(df: pd.DataFrame, where: tuple[str, ...]) -> int:

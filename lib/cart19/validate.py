@@ -122,7 +122,7 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
                                                error="patient_id must be unique (repeats an earlier row)")]),
         "status": pa.Column(str, nonempty), "reason": pa.Column(str, nonempty)}, strict=False)
     try:
-        return schema.validate(df, lazy=False)
+        df = schema.validate(df, lazy=False)
     except SchemaError as err:
         fc = err.failure_cases
         idx = fc["index"].iloc[0] if fc is not None and "index" in fc.columns and len(fc) else None
@@ -131,6 +131,10 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
         rule = (err.check.error if isinstance(err.check, pa.Check) and err.check.error else str(err))
         raise InputError(path, rule, column=col, row=row,
                          value=df[col].iloc[row - 1] if col in df.columns and row else None) from None
+    # the treatment-course columns (bridging, vein-to-vein), when present (cart19.treatment)
+    from cart19.cohort import validate_not_infused_treatment
+    validate_not_infused_treatment(df, path)
+    return df
 
 
 def _display(path: Path, root: Path) -> str:
