@@ -114,3 +114,29 @@ def test_summary_flags_constant_p_and_reports_fisher(stats_):
     const = ensemble_summary(_fake_stats("fig3.os", [0.01] * 5, [1] * 5), toy_claims()).iloc[0]
     varying = ensemble_summary(_fake_stats("fig3.os", [0.01, 0.02], [1, 1]), toy_claims()).iloc[0]
     assert const["p_constant"] and not varying["p_constant"]
+
+
+def test_chain_diagnostics_sees_correlation():
+    """A slowly drifting P (strong lag-1 correlation) has a small effective size; independent
+    P values have one close to K; constant P values are left out."""
+    from cart19.ensemble import chain_diagnostics
+    rng = np.random.default_rng(0)
+    k = 200
+    walk = np.cumsum(rng.normal(0, 0.05, k)) - 2
+    rows = []
+    for i in range(k):
+        chain = i // (k // 2)
+        rows += [{"stat": "drift", "family": "figure", "cohort": i, "chain": chain, "p": 10 ** walk[i]},
+                 {"stat": "iid", "family": "figure", "cohort": i, "chain": chain,
+                  "p": 10 ** rng.normal(-2, 0.5)},
+                 {"stat": "const", "family": "table3", "cohort": i, "chain": chain, "p": 0.01}]
+    d = chain_diagnostics(pd.DataFrame(rows)).set_index("stat")
+    assert "const" not in d.index
+    assert d.loc["drift", "lag1_r"] > 0.8 and d.loc["drift", "effective_n"] < 0.15 * k
+    assert abs(d.loc["iid", "lag1_r"]) < 0.2 and d.loc["iid", "effective_n"] > 0.6 * k
+
+
+def test_chain_diagnostics_needs_chain_column():
+    from cart19.ensemble import chain_diagnostics
+    with pytest.raises(ValueError, match="chain"):
+        chain_diagnostics(pd.DataFrame({"stat": ["a"], "family": ["f"], "cohort": [0], "p": [0.1]}))
