@@ -20,6 +20,7 @@ CLI: ``python -m cart19 reconstruct --seed N --out data/cohort/cohort.csv``;
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 from pathlib import Path
 
@@ -285,7 +286,7 @@ def base_state(claims_path, bound, cache: bool = True):
     allow = times_.allowances(attrs, bound, days)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers may race: own file
         np.savez(tmp, attrs=attrs.to_numpy(), inf=days.inf, early=days.early, h=days.h, r=days.r,
                  d=days.d, allow_t=allow[0], allow_km=allow[1])
         tmp.replace(path)
