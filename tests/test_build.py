@@ -246,6 +246,26 @@ def test_normalize_strips_run_specific_metadata():
     assert nb.cells[0].outputs[0]["data"]["text/plain"] == "<Axes at 0xADDRESS>"
 
 
+def test_normalize_writes_checkout_and_venv_paths_as_placeholders(tmp_path):
+    """An output that prints where the checkout or the venv is (a warning's file) must not make the
+    notebook depend on that location: two clean builds in two directories give the same bytes."""
+    import nbformat
+
+    root = tmp_path / "checkout"
+    warning = (f"{root}/lib/cart19/stats.py:12: RuntimeWarning: divide by zero\n"
+               "/opt/x/.venv/lib/python3.11/site-packages/pandas/core/frame.py:3: FutureWarning: y\n")
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=warning),
+                    nbformat.v4.new_output("execute_result", {"text/plain": f"'{root}/data/x.csv'"})]
+    nb.cells.append(cell)
+    B.normalize(nb, None, {}, root)
+    assert nb.cells[0].outputs[0]["text"] == (
+        "REPO/lib/cart19/stats.py:12: RuntimeWarning: divide by zero\n"
+        "SITE-PACKAGES/pandas/core/frame.py:3: FutureWarning: y\n")
+    assert nb.cells[0].outputs[1]["data"]["text/plain"] == "'REPO/data/x.csv'"
+
+
 # ------------------------------------------------------------------------------- integration (kernels)
 NOTEBOOK = """\
 ---

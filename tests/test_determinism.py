@@ -200,6 +200,11 @@ def test_fresh_clean_build_equals_the_committed_book(tmp_path):
     n_chapters = len(list((REPO / "notebooks").glob("[0-9][0-9]_*.md")))
     assert n_chapters and len(list((committed / "book").glob("[0-9][0-9]_*.ipynb"))) == n_chapters
 
+    # matplotlib's font list is cached per user (~/.cache/matplotlib), outside any checkout: on a
+    # machine where it is missing, the first kernel would print "Matplotlib is building the font
+    # cache" into its chapter. Build it here (the suite's collection usually has already).
+    import matplotlib.font_manager  # noqa: F401
+
     check = run_build(committed, "--check")
     if check.returncode != 0:
         pytest.fail("the committed notebooks are stale (their inputs changed since they were built), "

@@ -440,8 +440,12 @@ def dump_manifest(manifest: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------ execution
-def normalize(node, nb: Notebook, parameters: dict[str, Any]):
-    """Strip everything that varies between runs from an executed notebook (in place, returned)."""
+def normalize(node, nb: Notebook, parameters: dict[str, Any], root: Path | None = None):
+    """Strip everything that varies between runs from an executed notebook (in place, returned).
+    ``root``: the repository root; where an output prints a path below it (e.g. the file of a warning
+    raised in lib/cart19) it is written ``REPO/...``, and the venv's ``.../site-packages/`` prefix
+    ``SITE-PACKAGES/``, so that the notebook does not depend on where the checkout and the venv are
+    (the same placeholders as tests/nbval_sanitize.cfg, so that nbval compares equal forms)."""
     meta = node.metadata
     for key in ("papermill", "widgets", "execution"):
         meta.pop(key, None)
@@ -464,32 +468,39 @@ def normalize(node, nb: Notebook, parameters: dict[str, Any]):
         if injected and "parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = tags + ["remove-cell"]
         for j, out in enumerate(cell.get("outputs", [])):
-            _scrub_output(out, f"{i:03d}{j:02d}")
+            _scrub_output(out, f"{i:03d}{j:02d}", root)
     return node
 
 
 _ADDRESS = re.compile(r"(?<= at )0x[0-9a-fA-F]{6,16}")
+_SITE_PACKAGES = re.compile(r"/[^\s'\"]*/site-packages/")
 _STYLER_UUID = re.compile(r"T_([0-9a-f]{5})(?=[_\"\s])")
 
 
-def _scrub_text(text: str, tag: str) -> str:
+def _scrub_text(text: str, tag: str, root: Path | None = None) -> str:
     text = _ADDRESS.sub("0xADDRESS", text)
+    text = _SITE_PACKAGES.sub("SITE-PACKAGES/", text)
+    if root is not None:
+        for prefix in dict.fromkeys([str(root.resolve()), str(root)]):
+            text = text.replace(prefix.rstrip("/") + "/", "REPO/")
     # pandas Styler ids are random uuids; make them deterministic and unique per output
     for k, uuid in enumerate(dict.fromkeys(_STYLER_UUID.findall(text))):
         text = text.replace(f"T_{uuid}", "T_" + sha256_bytes(f"{tag}{k}".encode())[:5])
     return text
 
 
-def _scrub_output(out, tag: str) -> None:
+def _scrub_output(out, tag: str, root: Path | None = None) -> None:
     if out.get("output_type") == "stream":
-        out["text"] = _scrub_text(out["text"], tag)
+        out["text"] = _scrub_text(out["text"], tag, root)
+    if out.get("output_type") == "error":  # kept only by a cell tagged raises-exception
+        out["traceback"] = [_scrub_text(t, tag, root) for t in out.get("traceback", [])]
     for key in ("data",):
         data = out.get(key) or {}
         # every textual representation, including myst-nb glue records
         # ("application/papermill.record/text/plain" ...); images (base64) are left alone
         for mime, value in data.items():
             if isinstance(value, str) and not mime.startswith("image/") and "/image/" not in mime:
-                data[mime] = _scrub_text(value, tag)
+                data[mime] = _scrub_text(value, tag, root)
     out.get("metadata", {}).pop("execution", None)
 
 
@@ -523,7 +534,7 @@ def execute(nb: Notebook, parameters: dict[str, Any], out_path: Path, layout: La
                          f"{exc.ename}: {exc.evalue}") from None
     except Exception as exc:  # dead kernel, timeout, ...
         raise BuildError(f"{layout.rel(nb.source)}: execution failed: {type(exc).__name__}: {exc}") from None
-    normalize(node, nb, parameters)
+    normalize(node, nb, parameters, layout.root)
     nbformat.validate(node)
     out_path.write_text(nbformat.writes(node) + "\n", encoding="utf-8")
 
