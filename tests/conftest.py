@@ -27,6 +27,8 @@ def pytest_collection_modifyitems(config, items):
     tests, which would put a 3-test module holding a minutes-long build near the end, where it runs
     alone). So the remaining scopes are ordered here the way xdist would have ordered them: most tests
     first (stable). Without loadscope only the early scopes move; the rest keep file order.
+    (xdist also queues a second scope on a worker whose first has at most 2 tests pending; the
+    determinism module has 3, so nothing waits behind its build.)
     Every worker collects and orders identically (xdist checks that), so this is deterministic."""
     scopes: dict[str, list] = {}
     for item in items:
