@@ -648,6 +648,8 @@ def render_key(files: dict[str, bytes]) -> str:
 
     h = hashlib.sha256(md.version("jupyter-book").encode())
     h.update(code_hash(RENDER_CODE).encode())  # how jupyter-book is called
+    for ext in sorted(Path(__file__).parent.glob("sphinx_*.py")):  # our Sphinx extensions
+        h.update(ext.name.encode() + b"\0" + sha256_bytes(ext.read_bytes()).encode())
     for rel in sorted(files):
         h.update(rel.encode() + b"\0" + sha256_bytes(files[rel]).encode())
     return h.hexdigest()
