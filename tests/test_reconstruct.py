@@ -72,7 +72,7 @@ def test_time_targets(cohort, attrs, bound, i):
     vals = {(b.claim_id, b.stat): v for b, v in bound.times}
     if (t.claim_id, t.stat) not in vals:
         pytest.skip("overridden")
-    x = pd.to_numeric(cohort[t.column], errors="coerce")[RT._mask(attrs, t.where)].dropna()
+    x = pd.to_numeric(cohort[t.column], errors="coerce")[T.where_mask(attrs, t.where)].dropna()
     got = {"median": np.median, "min": np.min, "max": np.max}[t.stat](x.to_numpy())
     if (t.claim_id, t.stat) in KNOWN_TIME_MISSES:
         assert got != vals[(t.claim_id, t.stat)], "known miss now met: remove it from KNOWN_TIME_MISSES"
@@ -84,7 +84,7 @@ def test_km_landmarks_within_tolerance(cohort, attrs, bound):
     """Each landmark, recomputed with lifelines, within max(1 point, half a KM step)."""
     bad = []
     for t, pct, days in bound.km:
-        m = RT._mask(attrs, t.where)
+        m = T.where_mask(attrs, t.where)
         d = cohort[m]
         kmf = KaplanMeierFitter().fit(d[f"{t.endpoint}_days"], d[f"{t.endpoint}_event"])
         s = float(kmf.survival_function_at_times(days).iloc[0])

@@ -350,15 +350,10 @@ ENSEMBLE_CODE = ("reconstruct.py", "reconstruct_milp.py", "reconstruct_times.py"
 
 def ensemble_key(size: int, seed: int, claims_path) -> dict:
     """What a drawn ensemble depends on: its size, seed, the claims and the reconstruction code."""
-    import hashlib
-    from pathlib import Path as _P
+    from cart19.reconstruct import inputs_hash
 
-    here = _P(__file__).parent
-    h = hashlib.sha256(_P(claims_path).read_bytes())
-    for name in ENSEMBLE_CODE:
-        h.update(name.encode())
-        h.update((here / name).read_bytes())
-    return {"ensemble_size": int(size), "seed": int(seed), "inputs_sha256": h.hexdigest()}
+    return {"ensemble_size": int(size), "seed": int(seed),
+            "inputs_sha256": inputs_hash(claims_path, ENSEMBLE_CODE)}
 
 
 def load_or_draw(size: int, seed: int, claims_path, stats_path, cohort_dir, n_jobs: int = 2

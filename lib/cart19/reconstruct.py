@@ -203,12 +203,12 @@ def fit_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                          reconstructed=got, tolerance=0.0, basis="fitted", met=got == val))
     day = {k: pd.to_numeric(cohort[k], errors="coerce") for k in ("os_days", "hsct_day", "relapse_day", "death_day")}
     for t, val in bound.times:
-        x = day[t.column][times_._mask(a, t.where)].dropna().to_numpy(float)
+        x = day[t.column][T.where_mask(a, t.where)].dropna().to_numpy(float)
         got = {"median": np.median, "min": np.min, "max": np.max}[t.stat](x) if len(x) else np.nan
         rows.append(dict(claim_id=t.claim_id, target=f"{t.stat} {t.column}", published=val,
                          reconstructed=float(got), tolerance=0.0, basis="fitted", met=bool(got == val)))
     for t, pct, days in bound.km:
-        m = times_._mask(a, t.where)
+        m = T.where_mask(a, t.where)
         tt = pd.to_numeric(cohort[f"{t.endpoint}_days"]).to_numpy(float)[m]
         ee = pd.to_numeric(cohort[f"{t.endpoint}_event"]).to_numpy(int)[m]
         s, nr = times_.km_at(tt, ee, days)
@@ -253,15 +253,22 @@ def _treatment(cohort, not_inf, claims, seed):
     return c, ni, treatment_fit(c, ni, claims)
 
 
-def _base_key(claims_path) -> str:
+def inputs_hash(claims_path, code: tuple[str, ...], *extra: str) -> str:
+    """sha256 over the claims file, the named cart19 modules (name and bytes) and ``extra``:
+    the content key of anything computed from them (the base cohort, a drawn ensemble)."""
     import hashlib
     h = hashlib.sha256(Path(claims_path).read_bytes())
     here = Path(__file__).parent
-    for name in BASE_CODE:
+    for name in code:
         h.update(name.encode())
         h.update((here / name).read_bytes())
-    h.update(str(DEFAULT_SEED).encode())
-    return h.hexdigest()[:20]
+    for x in extra:
+        h.update(x.encode())
+    return h.hexdigest()
+
+
+def _base_key(claims_path) -> str:
+    return inputs_hash(claims_path, BASE_CODE, str(DEFAULT_SEED))[:20]
 
 
 def base_state(claims_path, bound, cache: bool = True):

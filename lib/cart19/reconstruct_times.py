@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cart19.targets import CR_ASSESS_DAY, EARLY_DAY
+from cart19.targets import CR_ASSESS_DAY, EARLY_DAY, where_mask
 
 WINDOW_START = dt.date(2017, 4, 15)      # first infusion (enrolment opened 1 Apr 2017)
 SWITCH = dt.date(2017, 11, 1)            # 4-1BB only from November 2017 (Methods)
@@ -41,9 +41,10 @@ def km_at(time: np.ndarray, event: np.ndarray, t: float) -> tuple[float, int]:
     return s, int(len(srt) - np.searchsorted(srt, t, side="left"))
 
 
-def km_tolerance(s: float, n_risk: int) -> float:
-    """max(1 point, half the KM step one event at t would cause), in percentage points."""
-    return max(1.0, 50.0 * s / max(n_risk, 1))
+def km_tolerance(s, n_risk):
+    """max(1 point, half the KM step one event at t would cause), in percentage points
+    (scalars or arrays)."""
+    return np.maximum(1.0, 50.0 * np.asarray(s) / np.maximum(n_risk, 1))
 
 
 def _median(x: np.ndarray) -> float:
@@ -79,10 +80,10 @@ class Searcher:
     """Simulated annealing over infusion dates and event days."""
 
     def __init__(self, plan: Plan, km, times, seed: int, warm: "Days | None" = None,
-                 source: np.ndarray | None = None, cut: int = 478):
+                 source: np.ndarray | None = None, cut: int = 478, allow=None):
         """Random days for every patient, or, with ``warm``, patient i starts from the days of
         row ``source[i]`` of ``warm`` (a patient of the previous cohort with the same stage-2
-        profile; -1: none, random days)."""
+        profile; -1: none, random days). ``allow``: see :func:`assign_times`."""
         self.p, self.rng = plan, np.random.default_rng(seed)
         self.km = km            # list of (claim_id, endpoint, mask, percent, days)
         self.times = times      # list of (claim_id, stat, column, mask, value)
@@ -90,6 +91,7 @@ class Searcher:
         p = plan
         rng = self.rng
         self.cut = int(cut)  # administrative cut-off, days after the first infusion
+        self.allow = allow
         self.h = np.zeros(n, int)
         self.r = np.zeros(n, int)
         self.d = np.zeros(n, int)
@@ -266,7 +268,7 @@ class Searcher:
                 m = len(x) // 2
                 summary[key] = {"median": float(x[m] if len(x) % 2 else 0.5 * (x[m - 1] + x[m])),
                                 "min": float(x[0]), "max": float(x[-1])}
-        allow_t, allow_km = getattr(self, "allow", (None, None))
+        allow_t, allow_km = self.allow if self.allow is not None else (None, None)
         for k, (stat, key, val) in enumerate(self.t_targets):
             if key in summary:
                 got = summary[key][stat]
@@ -281,11 +283,11 @@ class Searcher:
                 self.violated.append((k, got))
             if detail:
                 rows.append((self.times[k][0], stat, val, got))
-        for ep, (t, e) in (("os", (os_t, os_e)), ("lfs", (lfs_t, lfs_e.astype(float)))):
+        for ep, (t, e) in (("os", (os_t, os_e)), ("lfs", (lfs_t, lfs_e))):
             if ep not in self.km_groups:
                 continue
             ks, s, nr, pct = self._km(ep, t, e.astype(float))
-            tol = np.maximum(1.0, 50.0 * s / np.maximum(nr, 1))
+            tol = km_tolerance(s, nr)
             dev = np.abs(100 * s - pct)
             if allow_km is not None:
                 dev = np.maximum(0.0, dev - allow_km[ks])
@@ -376,20 +378,16 @@ class Searcher:
         members = np.flatnonzero(mask & p.cr)  # non-responders' LFS event is fixed at 0
         if ep == "os":
             members = members[p.death[members]]
-            col, t = "death_day", self.d[members]
+            by_relapse, shift = np.zeros(len(members), bool), 0
         else:
             members = members[p.rel[members] | p.death[members]]
-            col = np.where(p.rel[members], "relapse_day", "death_day")
-            t = np.where(p.rel[members], self.r[members], self.d[members]) - CR_ASSESS_DAY
-        if ep == "os":
-            col = np.full(len(members), col)
-        side = members[t > days] if too_high else members[t <= days]
+            by_relapse, shift = p.rel[members], CR_ASSESS_DAY
+        t = np.where(by_relapse, self.r[members], self.d[members]) - shift
+        side = np.flatnonzero(t > days) if too_high else np.flatnonzero(t <= days)
         if not len(side):
             return []
-        j = int(rng.integers(len(side)))
-        i = int(side[j])
-        c = str(col[np.flatnonzero(members == i)[0]])
-        shift = CR_ASSESS_DAY if ep == "lfs" else 0
+        j = int(side[rng.integers(len(side))])
+        i, c = int(members[j]), "relapse_day" if by_relapse[j] else "death_day"
         if too_high:
             v = rng.integers(max(CR_ASSESS_DAY + 1, int(days) + shift - 90), int(days) + shift + 1)
         else:
@@ -422,17 +420,14 @@ class Searcher:
         self.early[i], self.early[j] = self.early[j], self.early[i]
         return [i, j]
 
-    def search(self, explore: int = 0, max_iters: int = 40000, t0: float = 10.0,
-               goal: float = 0.0) -> float:
+    def search(self, explore: int = 0, max_iters: int = 40000, t0: float = 10.0) -> float:
         """Simulated annealing until every target holds (hard loss 0), then ``explore`` random
         moves that keep every target holding (Metropolis on the soft loss at temperature 0.5).
 
         Stopping as soon as the targets hold makes the search short; the exploration moves
         are what make two cohorts drawn from one start differ in their days (the ensemble).
         Returns the final hard loss (0 when every target holds); if the targets cannot all be
-        met within ``max_iters`` the best state found is kept. ``goal``: the hard loss that
-        counts as "holds" (a warm start aims at its start cohort's level, which may keep a
-        known miss).
+        met within ``max_iters`` the best state found is kept.
         """
         p, rng = self.p, self.rng
         self._prepare()
@@ -442,29 +437,29 @@ class Searcher:
         non28 = np.flatnonzero(~p.cd28 & ~p.short)
         explored = 0
         for k in range(max_iters):
-            if hard <= goal and explored >= explore:
+            if hard == 0.0 and explored >= explore:
                 break
             saved = self._state() + (list(self.violated),)
             touched = self._propose(movers, non28)
             if touched and all(self.ok(i) for i in touched):
                 nh, ns = self.evaluate()
-                if hard <= goal:  # exploring: stay feasible
+                if hard == 0.0:  # exploring: stay feasible
                     explored += 1
-                    accept = nh <= goal and (ns <= soft or rng.random() < np.exp((soft - ns) / 0.5))
+                    accept = nh == 0.0 and (ns <= soft or rng.random() < np.exp((soft - ns) / 0.5))
                 else:
                     temp = t0 * max(0.0, 1 - k / max_iters) + 1e-3
                     cur, new = hard + soft, nh + ns
                     accept = new <= cur or rng.random() < np.exp((cur - new) / temp)
                 if accept:
                     hard, soft = nh, ns
-                    if hard + soft < best[0] or hard <= goal:
+                    if hard + soft < best[0] or hard == 0.0:
                         best = (hard + soft, self._state())
                     continue
-            elif hard <= goal:
+            elif hard == 0.0:
                 explored += 1
             self._restore(saved[:-1])
             self.violated = saved[-1]
-        if hard > goal:
+        if hard > 0.0:
             self._restore(best[1])
             hard, _ = self.evaluate()
         return hard
@@ -474,15 +469,6 @@ class Searcher:
 
     def _restore(self, st):
         self.inf, self.h, self.r, self.d, self.early = (x.copy() for x in st)
-
-
-def _mask(a: pd.DataFrame, where) -> np.ndarray:
-    m = np.ones(len(a), bool)
-    for lit in where:
-        neg = lit.startswith("~")
-        col = a[lit.lstrip("~")].to_numpy().astype(bool)
-        m &= ~col if neg else col
-    return m
 
 
 @dataclass
@@ -499,8 +485,8 @@ def _problem(attrs: pd.DataFrame, bound):
     a = attrs.copy()
     a["hsct_after"] = a["hsct"]
     plan = Plan(a)
-    km = [(t.claim_id, t.endpoint, _mask(a, t.where), pct, days) for t, pct, days in bound.km]
-    times = [(t.claim_id, t.stat, t.column, _mask(a, t.where), v) for t, v in bound.times]
+    km = [(t.claim_id, t.endpoint, where_mask(a, t.where), pct, days) for t, pct, days in bound.km]
+    times = [(t.claim_id, t.stat, t.column, where_mask(a, t.where), v) for t, v in bound.times]
     return a, plan, km, times
 
 
@@ -522,8 +508,7 @@ def signature(attrs: pd.DataFrame, bound, groups: bool = True) -> np.ndarray:
     cols = set(EVENT_ATTRS)
     for t, *_ in (list(bound.km) + list(bound.times)) if groups else []:
         cols |= {lit.lstrip("~") for lit in t.where}
-    cols = sorted(c if c != "hsct_after" else "hsct" for c in cols)
-    x = attrs[sorted(set(cols))].to_numpy().astype(np.int64)
+    x = attrs[sorted({c if c != "hsct_after" else "hsct" for c in cols})].to_numpy().astype(np.int64)
     return x @ (1 << np.arange(x.shape[1], dtype=np.int64))
 
 
@@ -566,14 +551,13 @@ def _frame(plan: Plan, s: Searcher) -> pd.DataFrame:
 
 def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
                  warm: tuple[pd.DataFrame, Days] | None = None, max_iters: int = 40000,
-                 goal: float = 0.0, t0: float | None = None, allow=None):
+                 t0: float | None = None, allow=None):
     """Days for every event of a stage-1 cohort.
 
     Cold (``warm=None``): random days, then the search. Warm (``warm=(prev_attrs, prev_days)``,
     row-aligned with ``attrs``): patients whose :func:`signature` is unchanged start from
     their previous days, the others from random ones, and the search starts cooler.
     ``explore``: random target-preserving moves after the targets hold (diversity).
-    ``goal``: the hard loss that counts as holding (see :meth:`Searcher.search`).
     ``allow``: per-target allowances (:func:`allowances`): a target the start cohort misses
     may be missed by as much, no more; every other target must hold.
     Returns (frame of day columns, final hard loss (0: all targets hold), Days).
@@ -585,13 +569,10 @@ def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
         source = match_rows([signature(attrs, bound), signature(attrs, bound, groups=False)],
                             [signature(prev_attrs, bound), signature(prev_attrs, bound, groups=False)],
                             np.random.default_rng([seed, 1]))
-    s = Searcher(plan, km, times, seed, prev, source, cutoff(bound))
-    if allow is not None:
-        s.allow = allow
+    s = Searcher(plan, km, times, seed, prev, source, cutoff(bound), allow)
     t0 = (10.0 if warm is None else 2.0) if t0 is None else t0
-    hard = s.search(explore=explore, max_iters=max_iters, t0=t0, goal=goal)
+    hard = s.search(explore=explore, max_iters=max_iters, t0=t0)
     return _frame(plan, s), hard, Days(s.inf.copy(), s.early.copy(), s.h.copy(), s.r.copy(), s.d.copy())
-
 
 
 def allowances(attrs: pd.DataFrame, bound, days: Days) -> tuple[np.ndarray, np.ndarray]:

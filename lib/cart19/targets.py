@@ -35,6 +35,23 @@ EARLY_DAY = 120
 CR_ASSESS_DAY = 30  # LFS origin: the day-30 morphologic assessment (decision D09)
 
 
+def where_mask(cols, where: tuple[str, ...]) -> np.ndarray:
+    """Patients for whom every literal of ``where`` holds ("attr" is 1, "~attr" is 0).
+
+    ``cols`` maps attribute names to 0/1 columns: a DataFrame or a dict of arrays (the fast
+    form for repeated counts). Empty ``where``: every patient."""
+    mask = None
+    for lit in where:
+        neg = lit.startswith("~")
+        col = np.asarray(cols[lit.lstrip("~")]) == 1
+        col = ~col if neg else col
+        mask = col if mask is None else mask & col
+    if mask is None:
+        n = len(cols) if isinstance(cols, pd.DataFrame) else len(next(iter(cols.values())))
+        return np.ones(n, dtype=bool)
+    return mask
+
+
 @dataclass(frozen=True)
 class CountTarget:
     claim_id: str
