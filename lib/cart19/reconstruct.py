@@ -215,7 +215,7 @@ def fit_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
         tol = times_.km_tolerance(s, nr)
         rows.append(dict(claim_id=t.claim_id, target=f"KM {t.endpoint} at {days:g} d",
                          published=pct, reconstructed=round(100 * s, 2), tolerance=round(tol, 2),
-                         basis="fitted", met=abs(100 * s - pct) <= tol))
+                         basis="fitted", met=bool(times_.km_within(abs(100 * s - pct), tol))))
     for cid in sorted(T.OVERRIDDEN):
         base = cid.split(":")[0]
         pub = claims.loc[base].get("n", "") if base in claims.index else ""

@@ -47,6 +47,16 @@ def km_tolerance(s, n_risk):
     return np.maximum(1.0, 50.0 * np.asarray(s) / np.maximum(n_risk, 1))
 
 
+#: a landmark exactly at its tolerance (e.g. |66.67 - 50| against half of a 33.3-point step)
+#: is within it; the floating-point sums differ in the last bits (same slack as the scorecard)
+KM_EPS = 1e-9
+
+
+def km_within(dev, tol):
+    """|KM - published| <= tolerance, robust to floating-point ties."""
+    return np.asarray(dev) <= np.asarray(tol) + KM_EPS
+
+
 def _median(x: np.ndarray) -> float:
     return float(np.median(x)) if len(x) else float("nan")
 
@@ -92,6 +102,7 @@ class Searcher:
         rng = self.rng
         self.cut = int(cut)  # administrative cut-off, days after the first infusion
         self.allow = allow
+        self.lo, self.hi = _bounds(times, n)
         self.h = np.zeros(n, int)
         self.r = np.zeros(n, int)
         self.d = np.zeros(n, int)
@@ -140,6 +151,16 @@ class Searcher:
             return False
         f = self.pot(i)
         last = f
+        lo, hi = self.lo, self.hi
+        os_i = self.d[i] if p.death[i] else f
+        if not lo["os_days"][i] <= os_i <= hi["os_days"][i]:
+            return False
+        if p.hsct[i] and not lo["hsct_day"][i] <= self.h[i] <= hi["hsct_day"][i]:
+            return False
+        if p.rel[i] and not lo["relapse_day"][i] <= self.r[i] <= hi["relapse_day"][i]:
+            return False
+        if p.death[i] and not lo["death_day"][i] <= self.d[i] <= hi["death_day"][i]:
+            return False
         if p.hsct[i]:
             if not (HSCT_RANGE[0] <= self.h[i] <= HSCT_RANGE[1]) or self.h[i] > f:
                 return False
@@ -172,13 +193,16 @@ class Searcher:
     def _draw(self, i, what):
         rng, p, f = self.rng, self.p, self.pot(i)
         if what == "h":
-            self.h[i] = rng.integers(HSCT_RANGE[0], min(HSCT_RANGE[1], max(f, HSCT_RANGE[0])) + 1)
+            lo = max(HSCT_RANGE[0], self.lo["hsct_day"][i])
+            hi = min(HSCT_RANGE[1], self.hi["hsct_day"][i], max(f, lo))
+            self.h[i] = rng.integers(lo, max(lo, hi) + 1)
         elif what == "r":
-            lo = max(CR_ASSESS_DAY + 1, self.h[i] + 1 if p.hsct[i] else 0)
+            lo = max(CR_ASSESS_DAY + 1, self.h[i] + 1 if p.hsct[i] else 0, self.lo["relapse_day"][i])
             if p.binned[i]:
                 lo, hi = (lo, EARLY_DAY) if p.rel_early[i] else (max(lo, EARLY_DAY + 1), f)
             else:
                 hi = f
+            hi = min(hi, self.hi["relapse_day"][i])
             self.r[i] = rng.integers(lo, max(lo, hi) + 1)
         elif what == "d":
             lo = 1
@@ -188,10 +212,12 @@ class Searcher:
                 lo = max(lo, self.r[i] + 1)
             if p.hsct[i]:
                 lo = max(lo, self.h[i] + 1)
+            lo = max(lo, self.lo["death_day"][i], self.lo["os_days"][i])
             if p.binned[i]:
                 lo, hi = (lo, EARLY_DAY) if p.death_early[i] else (max(lo, EARLY_DAY + 1), f)
             else:
                 hi = f
+            hi = min(hi, self.hi["death_day"][i], self.hi["os_days"][i])
             self.d[i] = rng.integers(lo, max(lo, hi) + 1)
 
     def _init_patient(self, i):
@@ -214,41 +240,49 @@ class Searcher:
 
     # ---- loss ------------------------------------------------------------------------------
     def _prepare(self):
-        """Index arrays for every group, built once: the loss is evaluated thousands of times."""
+        """Index arrays for every group, built once: the loss is evaluated thousands of times,
+        so it is computed with a fixed number of numpy calls, whatever the number of targets."""
         p = self.p
-        self.t_targets, self.t_groups = [], {}
+        self.t_groups, t_g, t_s, t_v = [], [], [], []
+        keys = {}
         for cid, stat, col, mask, val in self.times:
             key = (col, mask.tobytes())
-            if key not in self.t_groups:
-                self.t_groups[key] = (col, np.flatnonzero(mask))
-            self.t_targets.append((stat, key, float(val)))
-        self.km_groups = {}
-        for ep in ("os", "lfs"):
-            ks = [k for k in range(len(self.km)) if self.km[k][1] == ep]
-            if not ks:
-                continue
+            if key not in keys:
+                keys[key] = len(self.t_groups)
+                self.t_groups.append((col, np.flatnonzero(mask)))
+            t_g.append(keys[key])
+            t_s.append(("median", "min", "max").index(stat))
+            t_v.append(float(val))
+        self.t_g, self.t_s, self.t_v = np.array(t_g, int), np.array(t_s, int), np.array(t_v)
+        self.t_scale = 10.0 / np.maximum(1.0, 0.05 * self.t_v)
+        # every KM landmark (OS and LFS groups stacked): pair (group, patient) -> one bin index
+        ks = np.arange(len(self.km))
+        self.km_ks = ks
+        if len(ks):
             G = np.array([self.km[k][2] for k in ks], bool).reshape(-1, p.n)
             gi, pi = np.nonzero(G)
+            is_lfs = np.array([self.km[k][1] == "lfs" for k in ks])
             days = np.array([self.km[k][4] for k in ks], float)
-            pct = np.array([self.km[k][3] for k in ks], float)
             L = int(np.ceil(days.max())) + 2  # times beyond the last landmark share the last bin
-            self.km_groups[ep] = (ks, gi, pi, len(ks), L, np.floor(days).astype(int),
-                                  np.ceil(days).astype(int), pct)
+            # times are looked up in [os_t, lfs_t] concatenated: LFS groups read the second half
+            self.km_pairs = (gi, pi + p.n * is_lfs[gi], gi * L, len(ks), L)
+            self.km_lo, self.km_hi = np.floor(days).astype(int), np.ceil(days).astype(int)
+            self.km_pct = np.array([self.km[k][3] for k in ks], float)
 
-    def _km(self, ep, t, e):
-        """S(landmark) and the number at risk there for every group of one endpoint.
+    def _km(self, t, e):
+        """S(landmark) and the number at risk there for every KM group (``t``, ``e``: OS then
+        LFS times and events, concatenated).
 
         Product-limit on integer days from two bincounts (events before censorings at a tied
         day, as in lifelines); own code because lifelines' fitter is ~1000x slower per call."""
-        ks, gi, pi, ng, L, lo, hi, pct = self.km_groups[ep]
-        idx = gi * L + np.minimum(t.astype(int), L - 1)[pi]
+        gi, pt, base, ng, L = self.km_pairs
+        idx = base + np.minimum(t[pt], L - 1)
         cnt = np.bincount(idx, minlength=ng * L).reshape(ng, L)
-        ev = np.bincount(idx, weights=e[pi], minlength=ng * L).reshape(ng, L)
+        ev = np.bincount(idx, weights=e[pt], minlength=ng * L).reshape(ng, L)
         n_risk = np.cumsum(cnt[:, ::-1], axis=1)[:, ::-1]
-        fac = 1.0 - ev / np.maximum(n_risk, 1)
-        cp = np.cumprod(fac, axis=1)
+        cp = np.cumprod(1.0 - ev / np.maximum(n_risk, 1), axis=1)
         rows = np.arange(ng)
-        return ks, cp[rows, lo], n_risk[rows, hi], pct
+        return cp[rows, self.km_lo], n_risk[rows, self.km_hi]
 
     def evaluate(self, detail: bool = False):
         """(hard, soft) loss, or with ``detail`` (hard + soft, rows per target).
@@ -259,46 +293,40 @@ class Searcher:
         f = self.cut - self.inf
         os_t, os_e, lfs_t, lfs_e = _os_lfs(p, f, self.h, self.r, self.d)
         cols = {"os_days": os_t, "hsct_day": self.h, "relapse_day": self.r, "death_day": self.d}
-        hard, soft, rows = 0.0, 0.0, []
-        self.violated, self.km_violated = [], []
-        summary = {}
-        for key, (col, idx) in self.t_groups.items():
+        summ = np.full((len(self.t_groups), 3), np.nan)
+        for g, (col, idx) in enumerate(self.t_groups):
             if len(idx):
                 x = np.sort(cols[col][idx])
                 m = len(x) // 2
-                summary[key] = {"median": float(x[m] if len(x) % 2 else 0.5 * (x[m - 1] + x[m])),
-                                "min": float(x[0]), "max": float(x[-1])}
+                summ[g] = (x[m] if len(x) % 2 else 0.5 * (x[m - 1] + x[m]), x[0], x[-1])
         allow_t, allow_km = self.allow if self.allow is not None else (None, None)
-        for k, (stat, key, val) in enumerate(self.t_targets):
-            if key in summary:
-                got = summary[key][stat]
-                e = abs(got - val)
-                if allow_t is not None:
-                    e = max(0.0, e - allow_t[k])
-                hard += 10.0 * e / max(1.0, 0.05 * val)
-            else:
-                got, e = np.nan, np.inf
-                hard += 100.0
-            if not e < 0.25:
-                self.violated.append((k, got))
-            if detail:
-                rows.append((self.times[k][0], stat, val, got))
-        for ep, (t, e) in (("os", (os_t, os_e)), ("lfs", (lfs_t, lfs_e))):
-            if ep not in self.km_groups:
-                continue
-            ks, s, nr, pct = self._km(ep, t, e.astype(float))
+        got = summ[self.t_g, self.t_s]
+        err = np.abs(got - self.t_v)
+        if allow_t is not None:
+            err = np.maximum(0.0, err - allow_t)
+        missing = np.isnan(got)
+        hard = float((self.t_scale * err)[~missing].sum()) + 100.0 * int(missing.sum())
+        soft = 0.0
+        self.violated = [(int(k), float(got[k])) for k in np.flatnonzero(~(err < 0.25))]
+        self.km_violated = []
+        rows = [(self.times[k][0], self.times[k][1], self.t_v[k], float(got[k]))
+                for k in range(len(self.times))] if detail else []
+        if len(self.km_ks):
+            t = np.concatenate([os_t, lfs_t]).astype(int)
+            e = np.concatenate([os_e, lfs_e]).astype(float)
+            s, nr = self._km(t, e)
+            pct = self.km_pct
             tol = km_tolerance(s, nr)
             dev = np.abs(100 * s - pct)
             if allow_km is not None:
-                dev = np.maximum(0.0, dev - allow_km[ks])
-            over = dev > tol
+                dev = np.maximum(0.0, dev - allow_km)
+            over = ~km_within(dev, tol)
             if over.any():
-                self.km_violated += [(ks[j], bool(100 * s[j] > pct[j])) for j in np.flatnonzero(over)]
-            hard += 5.0 * float(np.maximum(0.0, dev - tol).sum())
+                self.km_violated = [(int(j), bool(100 * s[j] > pct[j])) for j in np.flatnonzero(over)]
+            hard += 5.0 * float(np.where(over, dev - tol, 0.0).sum())
             soft += 0.3 * float(np.maximum(0.0, dev - 1.0).sum())
             if detail:
-                rows += [(self.km[k][0], "km", self.km[k][3], 100 * s[j], tol[j])
-                         for j, k in enumerate(ks)]
+                rows += [(self.km[k][0], "km", self.km[k][3], 100 * s[k], tol[k]) for k in self.km_ks]
         if detail:
             return hard + soft, rows
         return hard, soft
@@ -321,19 +349,27 @@ class Searcher:
         if col == "hsct_day" and p.rel[i] and self.r[i] <= v:
             self.r[i] = v + rng.integers(1, 60)
         need = max(v, self.d[i] if p.death[i] else 0, self.r[i] if p.rel[i] else 0)
+        return self._follow(i, need) if self.pot(i) < need else [i]
+
+    def _follow(self, i, lo_fu: int, hi_fu: int | None = None) -> list[int]:
+        """Re-draw patient i's infusion day so that its potential follow-up lies in
+        [lo_fu, hi_fu] (as far as its block allows), swapping block with a random early 4-1BB
+        patient when an early infusion is needed. Returns the patients touched."""
+        p, rng = self.p, self.rng
         touched = [i]
-        if self.pot(i) < need:
-            if not self.early[i] and not p.cd28[i]:
-                cand = np.flatnonzero(self.early & ~p.cd28)
-                if len(cand):
-                    j = int(rng.choice(cand))
-                    self.early[i], self.early[j] = True, False
-                    self.inf[j] = rng.integers(EARLY_SPAN, LATE_SPAN + 1)
-                    touched.append(j)
-            hi = min(self.cut - need, EARLY_SPAN - 1 if self.early[i] else LATE_SPAN)
-            lo = 0 if self.early[i] else EARLY_SPAN
-            if hi >= lo:
-                self.inf[i] = rng.integers(lo, hi + 1)
+        if self.cut - lo_fu < EARLY_SPAN and not self.early[i] and not p.cd28[i]:
+            cand = np.flatnonzero(self.early & ~p.cd28)
+            if len(cand):
+                j = int(rng.choice(cand))
+                self.early[i], self.early[j] = True, False
+                self.inf[j] = rng.integers(EARLY_SPAN, LATE_SPAN + 1)
+                touched.append(j)
+        hi = min(self.cut - lo_fu, EARLY_SPAN - 1 if self.early[i] else LATE_SPAN)
+        lo = 0 if self.early[i] else EARLY_SPAN
+        if hi_fu is not None:
+            lo = max(lo, self.cut - hi_fu)
+        if hi >= lo:
+            self.inf[i] = rng.integers(lo, hi + 1)
         return touched
 
     def _targeted(self):
@@ -371,10 +407,24 @@ class Searcher:
 
     def _targeted_km(self):
         """Move one event of a group across a landmark its KM value misses: before the landmark
-        when the curve is too high, after it (with follow-up to match) when it is too low."""
+        when the curve is too high, after it (with follow-up to match) when it is too low.
+        Half the time move a censoring instead: an event-free member is followed past the
+        landmark when the curve is too low (a larger risk set at each event; without it a
+        small group can have nobody left at risk), or censored before it when too high."""
         p, rng = self.p, self.rng
         k, too_high = self.km_violated[rng.integers(len(self.km_violated))]
         cid, ep, mask, pct, days = self.km[k]
+        shift = CR_ASSESS_DAY if ep == "lfs" else 0
+        if rng.random() < 0.5:
+            free = mask & ~p.short & (~p.death if ep == "os" else p.cr & ~p.rel & ~p.death)
+            cand = np.flatnonzero(free)
+            if len(cand):
+                i = int(cand[rng.integers(len(cand))])
+                edge = int(np.ceil(days)) + shift
+                if too_high:  # censored before the landmark, after its own events
+                    low = max(self.h[i] if p.hsct[i] else 0, self.r[i] if p.rel[i] else 0, shift + 1)
+                    return self._follow(i, max(low, edge - 120), edge - 1) if low < edge else []
+                return self._follow(i, edge + 1)
         members = np.flatnonzero(mask & p.cr)  # non-responders' LFS event is fixed at 0
         if ep == "os":
             members = members[p.death[members]]
@@ -439,7 +489,7 @@ class Searcher:
         for k in range(max_iters):
             if hard == 0.0 and explored >= explore:
                 break
-            saved = self._state() + (list(self.violated),)
+            saved = self._state() + (self.violated, self.km_violated)
             touched = self._propose(movers, non28)
             if touched and all(self.ok(i) for i in touched):
                 nh, ns = self.evaluate()
@@ -457,8 +507,8 @@ class Searcher:
                     continue
             elif hard == 0.0:
                 explored += 1
-            self._restore(saved[:-1])
-            self.violated = saved[-1]
+            self._restore(saved[:-2])
+            self.violated, self.km_violated = saved[-2], saved[-1]
         if hard > 0.0:
             self._restore(best[1])
             hard, _ = self.evaluate()
@@ -469,6 +519,22 @@ class Searcher:
 
     def _restore(self, st):
         self.inf, self.h, self.r, self.d, self.early = (x.copy() for x in st)
+
+
+def _bounds(times, n: int):
+    """Per patient and day column, the range its published minima and maxima allow: every
+    relapse of a transplanted patient at most 385 days (Results), and so on. Enforced as
+    constraints on each move rather than as loss terms: the search then only has to put one
+    patient on the extreme (a maximum missed by a few days was its commonest dead end)."""
+    cols = ("os_days", "hsct_day", "relapse_day", "death_day")
+    lo = {c: np.full(n, -np.inf) for c in cols}
+    hi = {c: np.full(n, np.inf) for c in cols}
+    for _cid, stat, col, mask, val in times:
+        if stat == "min":
+            lo[col][mask] = np.maximum(lo[col][mask], val)
+        elif stat == "max":
+            hi[col][mask] = np.minimum(hi[col][mask], val)
+    return lo, hi
 
 
 @dataclass
@@ -586,6 +652,7 @@ def allowances(attrs: pd.DataFrame, bound, days: Days) -> tuple[np.ndarray, np.n
     _, rows = s.evaluate(detail=True)
     allow_t = np.array([abs(r[3] - r[2]) if abs(r[3] - r[2]) >= 0.25 else 0.0
                         for r in rows if r[1] != "km"])
-    by_id = {r[0]: max(0.0, abs(r[3] - r[2]) - r[4]) for r in rows if r[1] == "km"}
+    by_id = {r[0]: 0.0 if km_within(abs(r[3] - r[2]), r[4]) else abs(r[3] - r[2]) - r[4]
+             for r in rows if r[1] == "km"}
     allow_km = np.array([by_id[k[0]] for k in km])
     return allow_t, allow_km
