@@ -46,6 +46,28 @@ def test_relative_imports_resolve_inside_the_package():
     assert "cart19.sub.y" in B.imported_modules("from .y import z", current="cart19.sub.a")
 
 
+def test_a_module_docstring_line_ending_in_a_question_mark_keeps_its_imports(tmp_path):
+    # regression: module files were read like notebook cells, where a line ending in "?" is
+    # IPython help and is blanked; inside a docstring that broke the parse and lost every import
+    lib = _lib(tmp_path, {"a": 'def f():\n    """Why?\n    Because."""\n    from cart19 import b\n',
+                          "b": ""})
+    assert "cart19.b" in B.module_graph(lib)["cart19.a"][1]
+
+
+def test_every_real_module_import_is_seen():
+    """Each lib module's graph entry lists what it imports at top level (none is parsed as empty)."""
+    import ast
+
+    lib = Path(B.__file__).parent
+    graph = B.module_graph(lib)
+    for name, (path, found) in graph.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module
+               and n.module.startswith("cart19.")}
+        assert top <= found, (name, top - found)
+    assert "cart19.reconstruct" in graph["cart19.ensemble"][1]
+
+
 def _lib(tmp_path: Path, modules: dict[str, str]) -> Path:
     lib = tmp_path / "lib" / "cart19"
     lib.mkdir(parents=True)

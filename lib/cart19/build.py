@@ -146,14 +146,23 @@ def _python_of(source: str) -> str:
     return "\n".join(out)
 
 
-def imported_modules(code: str, current: str | None = None, package: str = "cart19") -> set[str]:
+def imported_modules(code: str, current: str | None = None, package: str = "cart19",
+                     cell: bool = True) -> set[str]:
     """Names ``package.x[.y]`` that ``code`` imports (``import cart19.x``, ``from cart19 import x``,
     ``from cart19.x import f`` and, inside the package, relative imports). Candidates such as
-    ``cart19.x.f`` may name functions; callers keep only names that are modules."""
-    try:
-        tree = ast.parse(_python_of(code))
-    except SyntaxError:
-        return set()
+    ``cart19.x.f`` may name functions; callers keep only names that are modules.
+
+    ``cell``: notebook code, whose IPython-only lines are blanked first (a cell that still does
+    not parse imports nothing). A module file (``cell=False``) is parsed as it is: blanking a
+    docstring line that ends in "?" broke the parse and silently dropped every import of two
+    modules, so their chapters were not re-executed when the code they run changed."""
+    if cell:
+        try:
+            tree = ast.parse(_python_of(code))
+        except SyntaxError:
+            return set()
+    else:
+        tree = ast.parse(code)
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -185,7 +194,8 @@ def module_graph(lib: Path, package: str = "cart19") -> dict[str, tuple[Path, se
         name = ".".join([package] + parts)
         # relative imports in a package's __init__ resolve against the package itself
         current = name + ".__init__" if is_pkg else name
-        graph[name] = (f, imported_modules(f.read_text(encoding="utf-8"), current, package))
+        graph[name] = (f, imported_modules(f.read_text(encoding="utf-8"), current, package,
+                                           cell=False))
     return graph
 
 
