@@ -60,6 +60,8 @@ def load(name: str, claims_path, cohort_path, ids: list[str] | None = None) -> C
     if ids:
         mine |= claims["id"].isin(ids)
     published = claims.loc[mine].reset_index(drop=True)
-    reproduced = reproduce.reproduce_all(cohort, published)
+    from cart19.validate import not_infused_beside
+
+    reproduced = reproduce.reproduce_all(cohort, published, not_infused_beside(cohort_path))
     card = scorecard.build_scorecard(published, raw, reproduced)
     return Chapter(name, claims, cohort, card, reproduced, published)

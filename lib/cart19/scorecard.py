@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -215,9 +214,9 @@ def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
     claims = load_claims(claims_path)
     raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
     cohort = load_cohort(cohort_path)
-    not_infused_path = Path(cohort_path).with_name("not_infused.csv")
-    not_infused = pd.read_csv(not_infused_path) if not_infused_path.exists() else None
-    reproduced = reproduce_all(cohort, claims, not_infused)
+    from cart19.validate import not_infused_beside
+
+    reproduced = reproduce_all(cohort, claims, not_infused_beside(cohort_path))
     return build_scorecard(claims, raw, reproduced)
 
 

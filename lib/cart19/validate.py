@@ -137,6 +137,20 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
     return df
 
 
+def not_infused_beside(cohort_path):
+    """The not-infused patients stored next to a cohort file (``<dir>/not_infused.csv``), checked
+    by :func:`load_not_infused` and read with numeric columns typed; None when the cohort comes
+    without one (e.g. a cohort supplied through ``cohort_path``). Used by the scorecard and by
+    every chapter, so both reproduce the enrolment and bridging claims the same way."""
+    import pandas as pd
+
+    path = Path(cohort_path).with_name("not_infused.csv")
+    if not path.exists():
+        return None
+    load_not_infused(path)
+    return pd.read_csv(path)
+
+
 def _display(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when it lies below it (shorter messages), else as given."""
     try:
