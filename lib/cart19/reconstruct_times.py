@@ -48,17 +48,13 @@ def km_tolerance(s, n_risk):
 
 
 #: a landmark exactly at its tolerance (e.g. |66.67 - 50| against half of a 33.3-point step)
-#: is within it; the floating-point sums differ in the last bits (same slack as the scorecard)
+#: is within it; the floating-point sums differ in the last bits (the scorecard uses this rule too)
 KM_EPS = 1e-9
 
 
 def km_within(dev, tol):
     """|KM - published| <= tolerance, robust to floating-point ties."""
     return np.asarray(dev) <= np.asarray(tol) + KM_EPS
-
-
-def _median(x: np.ndarray) -> float:
-    return float(np.median(x)) if len(x) else float("nan")
 
 
 @dataclass

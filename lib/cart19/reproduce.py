@@ -30,6 +30,7 @@ from lifelines.exceptions import ConvergenceError
 
 from cart19 import survival, targets as T
 from cart19.errors import InputError
+from cart19.reconstruct_times import SWITCH
 
 # ------------------------------------------------------------------------------------------
 # subgroups used by more than one table/figure (Zhang et al. Table 3 rows, Figures 3-7 arms)
@@ -653,8 +654,8 @@ def override_note(claim_id: str, claims: pd.DataFrame) -> str:
 # ------------------------------------------------------------------------------------------
 #: "4-1BB ... was used after November 2017 for all subsequent 68 enrolled patients" (Methods,
 #: "Clinical procedures"), read as infused from 1 November 2017 on - the reading of the
-#: reconstruction's stage 2 (cart19.reconstruct_times.SWITCH). Not a number of the record.
-COSTIM_SWITCH = pd.Timestamp("2017-11-01")
+#: reconstruction's stage 2, whose date this is. Not a number of the record.
+COSTIM_SWITCH = pd.Timestamp(SWITCH)
 _TREATMENT_REASON = ("the cohort has no {col!r} column: cart19.treatment.assign_treatment adds it "
                      "(the paper gives only this summary)")
 

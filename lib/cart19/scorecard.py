@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cart19 import paths
+from cart19.reconstruct_times import km_within
 
 STATUSES = ("exact", "within tolerance", "differs", "not reproducible")
 BASES = ("fitted", "derived", "emergent", "not applicable")
@@ -126,7 +127,7 @@ def _compare(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float
         tol = 1.0 if _isnan(tol) else float(tol)
         if _agrees(float(pub["percent"]), float(rep["percent"]), printed_decimals(raw.get("percent"))):
             return "exact", diff, f"tolerance {tol:.2f} pp"
-        status = "within tolerance" if abs(diff) <= tol + 1e-9 else "differs"
+        status = "within tolerance" if km_within(abs(diff), tol) else "differs"
         return status, diff, f"tolerance {tol:.2f} pp"
 
     if kind == "mean_dispersion":
