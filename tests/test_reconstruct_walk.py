@@ -20,6 +20,8 @@ from cart19 import targets as T
 from cart19.cohort import load_cohort
 from cart19.paths import CLAIMS_CSV
 
+RT_ITERS = 20000
+
 
 @pytest.fixture(scope="module")
 def bound():
@@ -106,6 +108,55 @@ def test_allowances_zero_on_met_targets(base, bound):
     assert (np.asarray(allow_km) == 0).all()          # every KM landmark within tolerance
     missed = [bound.times[i][0].claim_id for i in np.flatnonzero(np.asarray(allow_t) > 0)]
     assert set(missed) <= {"results.hsct.relapse_time"}, missed
+
+
+def _searcher(attrs, days, bound):
+    a, plan, km, times = RT._problem(attrs, bound)
+    s = RT.Searcher(plan, km, times, 3, days, np.arange(plan.n), RT.cutoff(bound))
+    s._prepare()
+    return s
+
+
+def test_polish_keeps_every_target_and_lowers_the_soft_loss(base, bound):
+    """From days that meet every target but sit loosely inside the KM tolerances (a cold search
+    stopped at its first feasible state), the polish keeps every target and brings the
+    landmarks closer."""
+    attrs, _days, _ = base
+    a, plan, km, times = RT._problem(attrs, bound)
+    s = RT.Searcher(plan, km, times, 11, None, None, RT.cutoff(bound))
+    assert s.search(max_iters=RT_ITERS) == 0.0
+    _, before = s.evaluate()
+    after = s.polish(3000)
+    hard, soft = s.evaluate()
+    assert hard == 0.0 and soft == after
+    assert soft < 0.9 * before, (before, soft)
+
+
+def test_polish_is_a_no_op_when_targets_are_missed(base, bound):
+    attrs, days, _ = base
+    s = _searcher(attrs, days, bound)
+    s.inf = np.full_like(s.inf, RT.LATE_SPAN)  # everyone infused on the last day: targets missed
+    s.early[:] = False
+    hard, soft = s.evaluate()
+    assert hard > 0
+    before = s._state()
+    assert s.polish(500) == soft
+    assert all((x == y).all() for x, y in zip(before, s._state()))
+
+
+def test_spread_is_a_hard_target(base, bound):
+    """Crowding the infusions into one bin is a target miss (hard loss > 0) and the targeted
+    move relieves it."""
+    attrs, days, _ = base
+    s = _searcher(attrs, days, bound)
+    assert s.evaluate()[0] == 0.0
+    late = np.flatnonzero(~s.early)
+    s.inf[late] = RT.EARLY_SPAN + (np.arange(len(late)) % 10)  # every late infusion in bin 5
+    hard, _ = s.evaluate()
+    assert hard >= len(late) - RT.spread_expected(len(s.inf))[4] - RT.SPREAD_SLACK
+    assert 4 in s.spread_bad
+    moved = s._targeted_spread()
+    assert len(moved) == 1 and s.inf[moved[0]] >= RT.SPREAD_EDGES[5]
 
 
 def test_step_meets_targets_within_allowances(base, bound):

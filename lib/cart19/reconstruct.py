@@ -289,7 +289,8 @@ def base_state(claims_path, bound, cache: bool = True):
         return (attrs, times_.Days(z["inf"], z["early"], z["h"], z["r"], z["d"]),
                 (z["allow_t"], z["allow_km"]))
     attrs = milp_.solve(bound.counts, DEFAULT_SEED, planning=T.planning_windows(bound))
-    _, _, days = times_.assign_times(attrs, bound, DEFAULT_SEED, max_iters=SA_ITERS)
+    _, _, days = times_.assign_times(attrs, bound, DEFAULT_SEED, max_iters=SA_ITERS,
+                                     polish=times_.POLISH_BASE)
     allow = times_.allowances(attrs, bound, days)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -300,18 +301,20 @@ def base_state(claims_path, bound, cache: bool = True):
     return attrs, days, allow
 
 
-def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE):
+def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE,
+         polish: int = times_.POLISH_STEP):
     """From one cohort (attributes and days) to the next: ``moves`` neighbourhood moves of the
     integer program, then stage 2 warm-started from the previous days. If stage 2 cannot meet
     every target (within ``allow``) the step is retried with the next sub-seed (at most ``TRIES`` times).
     Returns (attrs, day frame, Days)."""
     planning = T.planning_windows(bound)
+    pinned = times_.extreme_holders(attrs, bound, days)
     for attempt in range(TRIES):
         sub = int(np.random.SeedSequence([seed, attempt]).generate_state(1)[0])
-        new = milp_.walk(attrs, bound.counts, planning, sub, moves)
+        new = milp_.walk(attrs, bound.counts, planning, sub, moves, pinned=pinned)
         frame, hard, new_days = times_.assign_times(new, bound, sub, explore=explore,
                                                     warm=(attrs, days), allow=allow,
-                                                    max_iters=WARM_ITERS)
+                                                    max_iters=WARM_ITERS, polish=polish)
         if hard == 0.0:
             return new, frame, new_days
     raise RuntimeError(f"stage 2 could not meet the time targets after {TRIES} attempts "
@@ -339,7 +342,7 @@ def reconstruct(claims_path: str | Path = CLAIMS_CSV, seed: int = DEFAULT_SEED,
     if quick is not None:  # an impossible claim is reported before any long solve
         raise quick
     attrs, days, allow = base_state(claims_path, bound, cache)
-    attrs, frame, _ = step(attrs, days, allow, bound, seed, moves)
+    attrs, frame, _ = step(attrs, days, allow, bound, seed, moves, polish=times_.POLISH_SINGLE)
     return _finish(attrs, frame, claims, seed)
 
 

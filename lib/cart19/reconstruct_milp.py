@@ -380,7 +380,7 @@ class _Counter:
 
 
 def neighbourhood(attrs: pd.DataFrame, counts: list[tuple[CountTarget, int]], planning,
-                  rng: np.random.Generator, k: int = 8) -> pd.DataFrame:
+                  rng: np.random.Generator, k: int = 8, pinned=()) -> pd.DataFrame:
     """One large-neighbourhood move: re-solve ``k`` random patients with the others held fixed.
 
     Every count target and planning window holds before and after: the freed patients must
@@ -392,7 +392,8 @@ def neighbourhood(attrs: pd.DataFrame, counts: list[tuple[CountTarget, int]], pl
     full solve takes 5-60 s.
     """
     n = len(attrs)
-    free = np.sort(rng.choice(n, size=min(k, n), replace=False))
+    movable = np.setdiff1d(np.arange(n), np.asarray(pinned, int))
+    free = np.sort(rng.choice(movable, size=min(k, len(movable)), replace=False))
     held = np.setdiff1d(np.arange(n), free)
     fixed = _Counter(attrs.iloc[held])
     sub = [(t, int(v) - fixed.count(t.where)) for t, v in counts]
@@ -408,14 +409,14 @@ def neighbourhood(attrs: pd.DataFrame, counts: list[tuple[CountTarget, int]], pl
 
 
 def walk(attrs: pd.DataFrame, counts: list[tuple[CountTarget, int]], planning, seed: int,
-         moves: int, k: int = 8) -> pd.DataFrame:
+         moves: int, k: int = 8, pinned=()) -> pd.DataFrame:
     """``moves`` neighbourhood moves from ``attrs`` with one seeded generator (same seed, same
     cohort). Rows stay aligned with ``attrs`` (a row keeps its days in stage 2 when its
-    stage-2 profile did not change)."""
+    stage-2 profile did not change). ``pinned``: rows never freed."""
     rng = np.random.default_rng(seed)
     a = attrs[list(ATTRS)].astype(int).reset_index(drop=True)
     for _ in range(moves):
-        a = neighbourhood(a, counts, planning, rng, k)
+        a = neighbourhood(a, counts, planning, rng, k, pinned)
     return a
 
 

@@ -28,6 +28,22 @@ N_EARLY = 42                             # first 42 infusions: 21 CD28 + 21 4-1B
 EARLY_SPAN = (SWITCH - WINDOW_START).days          # early block: days [0, EARLY_SPAN)
 LATE_SPAN = (WINDOW_END - WINDOW_START).days       # late block: [EARLY_SPAN, LATE_SPAN]
 HSCT_RANGE = (36, 120)
+#: Even accrual. Patients were enrolled consecutively (Results), so each block's infusions are
+#: spread evenly over it: four equal bins per block, each within SPREAD_SLACK patients of its
+#: share. A modelling assumption, not a published number. Without it the search crowds
+#: infusions into a few weeks and leaves 1-2 patients at risk at one year, where half a KM step
+#: is a 25-40 point tolerance.
+SPREAD_EDGES = np.r_[np.linspace(0, EARLY_SPAN, 5), np.linspace(EARLY_SPAN, LATE_SPAN + 1, 5)[1:]]
+SPREAD_SLACK = 3
+#: Metropolis temperature of the exploration moves (soft loss: 0.3 per KM point beyond 1)
+EXPLORE_TEMP = 0.1
+#: iterations of :meth:`Searcher.polish` (KM landmarks pulled towards their published values
+#: once every target holds): long for the base cohort and for a single reconstruction (the
+#: committed cohort), short for each cohort of an ensemble chain, which starts from the
+#: polished days of the one before
+POLISH_BASE = 10000
+POLISH_SINGLE = 6000
+POLISH_STEP = 1500
 
 
 def km_at(time: np.ndarray, event: np.ndarray, t: float) -> tuple[float, int]:
@@ -98,6 +114,9 @@ class Searcher:
         rng = self.rng
         self.cut = int(cut)  # administrative cut-off, days after the first infusion
         self.allow = allow
+        self.w_soft = 0.3
+        self.spread_bad = np.zeros(0, int)
+        self.spread_expect = spread_expected(n)
         self.lo, self.hi = _bounds(times, n)
         self.h = np.zeros(n, int)
         self.r = np.zeros(n, int)
@@ -313,16 +332,21 @@ class Searcher:
             s, nr = self._km(t, e)
             pct = self.km_pct
             tol = km_tolerance(s, nr)
-            dev = np.abs(100 * s - pct)
+            self.km_signed = 100 * s - pct
+            dev = np.abs(self.km_signed)
             if allow_km is not None:
                 dev = np.maximum(0.0, dev - allow_km)
             over = ~km_within(dev, tol)
             if over.any():
                 self.km_violated = [(int(j), bool(100 * s[j] > pct[j])) for j in np.flatnonzero(over)]
             hard += 5.0 * float(np.where(over, dev - tol, 0.0).sum())
-            soft += 0.3 * float(np.maximum(0.0, dev - 1.0).sum())
+            soft += self.w_soft * float(np.maximum(0.0, dev - 1.0).sum())
             if detail:
                 rows += [(self.km[k][0], "km", self.km[k][3], 100 * s[k], tol[k]) for k in self.km_ks]
+        self.spread_c = spread_counts(self.inf)
+        ex = np.abs(self.spread_c - self.spread_expect) - SPREAD_SLACK
+        self.spread_bad = np.flatnonzero(ex > 0)
+        hard += float(np.maximum(0.0, ex).sum())
         if detail:
             return hard + soft, rows
         return hard, soft
@@ -387,11 +411,13 @@ class Searcher:
             members, x = members[fits], x[fits]
             if not len(members):
                 return []
-        if stat == "max":
-            i = members[np.argmax(x)] if got > val else rng.choice(members)
-            return self._set(int(i), col, val)
-        if stat == "min":
-            i = members[np.argmin(x)] if got < val else rng.choice(members)
+        if stat in ("max", "min"):
+            # the member on the extreme when it overshoots; otherwise, half the time, the one
+            # nearest the target (often the only one that can reach it, e.g. the earliest
+            # death for the minimum follow-up), else any member
+            ext = np.argmax(x) if stat == "max" else np.argmin(x)
+            overshoot = got > val if stat == "max" else got < val
+            i = members[ext] if overshoot or rng.random() < 0.5 else rng.choice(members)
             return self._set(int(i), col, val)
         side = members[x > val] if got > val else members[x < val]
         if not len(side):
@@ -401,14 +427,15 @@ class Searcher:
             return self._set(int(i), col, np.floor(val) if got > val else np.ceil(val))
         return self._set(int(i), col, val + (rng.integers(-15, 1) if got > val else rng.integers(0, 16)))
 
-    def _targeted_km(self):
+    def _targeted_km(self, k: int | None = None, too_high: bool | None = None):
         """Move one event of a group across a landmark its KM value misses: before the landmark
         when the curve is too high, after it (with follow-up to match) when it is too low.
         Half the time move a censoring instead: an event-free member is followed past the
         landmark when the curve is too low (a larger risk set at each event; without it a
         small group can have nobody left at risk), or censored before it when too high."""
         p, rng = self.p, self.rng
-        k, too_high = self.km_violated[rng.integers(len(self.km_violated))]
+        if k is None:
+            k, too_high = self.km_violated[rng.integers(len(self.km_violated))]
         cid, ep, mask, pct, days = self.km[k]
         shift = CR_ASSESS_DAY if ep == "lfs" else 0
         if rng.random() < 0.5:
@@ -440,10 +467,28 @@ class Searcher:
             v = rng.integers(int(np.ceil(days)) + shift + 1, int(np.ceil(days)) + shift + 60)
         return self._set(i, c, v)
 
+    def _targeted_spread(self):
+        """Move one infusion from the fullest to the emptiest bin of a block that misses its
+        even spread."""
+        rng = self.rng
+        b = int(self.spread_bad[rng.integers(len(self.spread_bad))])
+        early_b = SPREAD_EDGES[b] < EARLY_SPAN
+        same = np.flatnonzero((SPREAD_EDGES[:-1] < EARLY_SPAN) == early_b)
+        diff = self.spread_c[same] - self.spread_expect[same]
+        src, dst = int(same[np.argmax(diff)]), int(same[np.argmin(diff)])
+        cand = np.flatnonzero((self.inf >= SPREAD_EDGES[src]) & (self.inf < SPREAD_EDGES[src + 1]))
+        if not len(cand):
+            return []
+        i = int(cand[rng.integers(len(cand))])
+        self.inf[i] = rng.integers(int(np.ceil(SPREAD_EDGES[dst])), int(np.ceil(SPREAD_EDGES[dst + 1])))
+        return [i]
+
     def _propose(self, movers, non28):
         """One random change; returns the patients it touched."""
         p, rng = self.p, self.rng
         kind = rng.random()
+        if kind < 0.1 and len(self.spread_bad):
+            return self._targeted_spread()
         if kind < 0.3 and (self.violated or self.km_violated):
             if self.km_violated and (not self.violated or rng.random() < 0.5):
                 return self._targeted_km()
@@ -491,7 +536,7 @@ class Searcher:
                 nh, ns = self.evaluate()
                 if hard == 0.0:  # exploring: stay feasible
                     explored += 1
-                    accept = nh == 0.0 and (ns <= soft or rng.random() < np.exp((soft - ns) / 0.5))
+                    accept = nh == 0.0 and (ns <= soft or rng.random() < np.exp((soft - ns) / EXPLORE_TEMP))
                 else:
                     temp = t0 * max(0.0, 1 - k / max_iters) + 1e-3
                     cur, new = hard + soft, nh + ns
@@ -510,11 +555,61 @@ class Searcher:
             hard, _ = self.evaluate()
         return hard
 
+    def polish(self, iters: int, t0: float = 0.05) -> float:
+        """Annealing on hard + soft loss that returns the best state meeting every target:
+        the hard targets allow half a KM step, which is wide where few patients are at risk,
+        and a search stopped at the first feasible state leaves the curves anywhere inside it.
+        States that miss a target may be crossed on the way (widening a risk set first narrows
+        the tolerance), but only feasible ones are kept. Half the moves push the landmark that
+        misses most across its time point. Returns the final soft loss."""
+        p, rng = self.p, self.rng
+        hard, soft = self.evaluate()
+        if hard != 0.0 or not len(self.km_ks):
+            return soft
+        best = (soft, self._state())
+        movers = np.flatnonzero(p.hsct | p.rel | p.death)
+        non28 = np.flatnonzero(~p.cd28 & ~p.short)
+        for it in range(iters):
+            temp = t0 * (1 - it / iters) + 1e-3
+            saved = self._state() + (self.violated, self.km_violated, self.km_signed, self.spread_bad)
+            w = np.maximum(0.0, np.abs(self.km_signed) - 1.0)
+            if rng.random() < 0.4 and w.sum() > 0:
+                k = int(rng.choice(len(w), p=w / w.sum()))
+                touched = self._targeted_km(k, bool(self.km_signed[k] > 0))
+            else:
+                touched = self._propose(movers, non28)
+            if touched and all(self.ok(i) for i in touched):
+                nh, ns = self.evaluate()
+                cur, new = hard + soft, nh + ns
+                if new <= cur or rng.random() < np.exp((cur - new) / temp):
+                    hard, soft = nh, ns
+                    if hard == 0.0 and soft < best[0]:
+                        best = (soft, self._state())
+                    continue
+            self._restore(saved[:-4])
+            self.violated, self.km_violated, self.km_signed, self.spread_bad = saved[-4:]
+        self._restore(best[1])
+        _, soft = self.evaluate()
+        return soft
+
     def _state(self):
         return (self.inf.copy(), self.h.copy(), self.r.copy(), self.d.copy(), self.early.copy())
 
     def _restore(self, st):
         self.inf, self.h, self.r, self.d, self.early = (x.copy() for x in st)
+
+
+def spread_counts(inf: np.ndarray) -> np.ndarray:
+    """Infusions per accrual bin (days after the first infusion; :data:`SPREAD_EDGES`)."""
+    idx = np.searchsorted(SPREAD_EDGES, inf, side="right")
+    return np.bincount(idx, minlength=len(SPREAD_EDGES) + 1)[1:len(SPREAD_EDGES)]
+
+
+def spread_expected(n: int) -> np.ndarray:
+    """Each accrual bin's share: N_EARLY patients over the early block, the rest over the late."""
+    width = np.diff(SPREAD_EDGES)
+    early = SPREAD_EDGES[:-1] < EARLY_SPAN
+    return width * np.where(early, N_EARLY / EARLY_SPAN, (n - N_EARLY) / (LATE_SPAN + 1 - EARLY_SPAN))
 
 
 def _bounds(times, n: int):
@@ -613,7 +708,7 @@ def _frame(plan: Plan, s: Searcher) -> pd.DataFrame:
 
 def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
                  warm: tuple[pd.DataFrame, Days] | None = None, max_iters: int = 40000,
-                 t0: float | None = None, allow=None):
+                 t0: float | None = None, allow=None, polish: int = 0):
     """Days for every event of a stage-1 cohort.
 
     Cold (``warm=None``): random days, then the search. Warm (``warm=(prev_attrs, prev_days)``,
@@ -622,6 +717,8 @@ def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
     ``explore``: random target-preserving moves after the targets hold (diversity).
     ``allow``: per-target allowances (:func:`allowances`): a target the start cohort misses
     may be missed by as much, no more; every other target must hold.
+    ``polish``: iterations of :meth:`Searcher.polish` once the targets hold (KM landmarks
+    pulled towards their published values, inside their tolerances).
     Returns (frame of day columns, final hard loss (0: all targets hold), Days).
     """
     a, plan, km, times = _problem(attrs, bound)
@@ -634,7 +731,25 @@ def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
     s = Searcher(plan, km, times, seed, prev, source, cutoff(bound), allow)
     t0 = (10.0 if warm is None else 2.0) if t0 is None else t0
     hard = s.search(explore=explore, max_iters=max_iters, t0=t0)
+    if polish and hard == 0.0:
+        s.polish(polish)
     return _frame(plan, s), hard, Days(s.inf.copy(), s.early.copy(), s.h.copy(), s.r.copy(), s.d.copy())
+
+
+def extreme_holders(attrs: pd.DataFrame, bound, days: Days) -> np.ndarray:
+    """Rows that sit on a published minimum or maximum of days (the 27-day follow-up, the
+    385-day relapse after transplant, ...). A walk keeps them: a freed extreme often cannot be
+    re-reached by any patient of the new attributes (the shortest follow-up needs a
+    non-responder's early death), and the warm search then fails and the step is redrawn."""
+    a, plan, _km, times = _problem(attrs, bound)
+    f = cutoff(bound) - days.inf
+    cols = {"os_days": np.where(plan.death, days.d, f), "hsct_day": days.h,
+            "relapse_day": days.r, "death_day": days.d}
+    out = set()
+    for _cid, stat, col, mask, val in times:
+        if stat in ("min", "max"):
+            out |= set(np.flatnonzero(mask & (cols[col] == val)).tolist())
+    return np.array(sorted(out), int)
 
 
 def allowances(attrs: pd.DataFrame, bound, days: Days) -> tuple[np.ndarray, np.ndarray]:
