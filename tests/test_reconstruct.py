@@ -107,7 +107,7 @@ def _km_deviations(cohort, attrs, bound):
 
 # The KM landmarks must not only fall within their tolerance: half a KM step is 25-40 points
 # where 1-2 patients are at risk, and an earlier search that stopped at the first feasible days
-# had drifted to 183 points in total over the 26 landmarks (the worst 33). The polish brought the
+# had drifted to 183 points in total over the 24 landmarks (the worst 33). The polish brought the
 # committed cohort to 53 points in total, the worst 8; a regression past these bounds fails here.
 KM_TOTAL_DEVIATION_MAX = 80.0
 KM_WORST_DEVIATION_MAX = 12.0

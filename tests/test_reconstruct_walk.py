@@ -103,7 +103,8 @@ def test_match_rows_none_left():
 
 def test_allowances_zero_on_met_targets(base, bound):
     attrs, days, allow = base
-    allow_t, allow_km = allow
+    allow_t, allow_km, allow_spread = allow
+    assert allow_spread == 0.0                        # the base spreads its infusions evenly
     assert len(allow_t) == len(bound.times) and len(allow_km) == len(bound.km)
     assert (np.asarray(allow_km) == 0).all()          # every KM landmark within tolerance
     missed = [bound.times[i][0].claim_id for i in np.flatnonzero(np.asarray(allow_t) > 0)]
@@ -163,7 +164,8 @@ def test_step_meets_targets_within_allowances(base, bound):
     attrs, days, allow = base
     new, frame, new_days = R.step(attrs, days, allow, bound, seed=5, moves=2)
     assert not _counts_hold(new, bound)
-    a_t, a_km = RT.allowances(new, bound, new_days)
+    a_t, a_km, a_spread = RT.allowances(new, bound, new_days)
+    assert a_spread <= allow[2] + 1e-9
     assert (np.asarray(a_km) <= np.asarray(allow[1]) + 1e-9).all()
     assert (np.asarray(a_t) <= np.asarray(allow[0]) + 1e-9).all()
 

@@ -287,7 +287,7 @@ def base_state(claims_path, bound, cache: bool = True):
         z = np.load(path)
         attrs = pd.DataFrame(z["attrs"], columns=list(milp_.ATTRS))
         return (attrs, times_.Days(z["inf"], z["early"], z["h"], z["r"], z["d"]),
-                (z["allow_t"], z["allow_km"]))
+                (z["allow_t"], z["allow_km"], float(z["allow_spread"])))
     attrs = milp_.solve(bound.counts, DEFAULT_SEED, planning=T.planning_windows(bound))
     _, _, days = times_.assign_times(attrs, bound, DEFAULT_SEED, max_iters=SA_ITERS,
                                      polish=times_.POLISH_BASE)
@@ -296,7 +296,8 @@ def base_state(claims_path, bound, cache: bool = True):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers may race: own file
         np.savez(tmp, attrs=attrs.to_numpy(), inf=days.inf, early=days.early, h=days.h, r=days.r,
-                 d=days.d, allow_t=allow[0], allow_km=allow[1])
+                 d=days.d, allow_t=allow[0], allow_km=allow[1],
+                 allow_spread=allow[2])
         tmp.replace(path)
     return attrs, days, allow
 
