@@ -31,6 +31,7 @@ N_EARLY = 42                             # first 42 infusions: 21 CD28 + 21 4-1B
 EARLY_SPAN = (SWITCH - WINDOW_START).days          # early block: days [0, EARLY_SPAN)
 LATE_SPAN = (WINDOW_END - WINDOW_START).days       # late block: [EARLY_SPAN, LATE_SPAN]
 HSCT_RANGE = (36, 120)
+DAY_COLS = ("os_days", "hsct_day", "relapse_day", "death_day")  # columns of the time targets
 #: Even accrual. Patients were enrolled consecutively (Results), so each block's infusions are
 #: spread evenly over it: four equal bins per block, each within SPREAD_SLACK patients of its
 #: share. A modelling assumption, not a published number. Without it the search crowds
@@ -274,6 +275,13 @@ class Searcher:
             t_s.append(("median", "min", "max").index(stat))
             t_v.append(float(val))
         self.t_g, self.t_s, self.t_v = np.array(t_g, int), np.array(t_s, int), np.array(t_v)
+        # every group's values in one padded matrix: row g holds its members' positions in the
+        # stacked day columns (DAY_COLS), padded with a last +inf slot, so one sort serves all
+        n, lens = p.n, np.array([len(idx) for _c, idx in self.t_groups], int)
+        flat = np.full((len(self.t_groups), max(1, lens.max(initial=0))), len(DAY_COLS) * n)
+        for g, (col, idx) in enumerate(self.t_groups):
+            flat[g, :len(idx)] = DAY_COLS.index(col) * n + idx
+        self.t_flat, self.t_len = flat, lens
         self.t_scale = 10.0 / np.maximum(1.0, 0.05 * self.t_v)
         # every KM landmark (OS and LFS groups stacked): pair (group, patient) -> one bin index
         ks = np.arange(len(self.km))
@@ -294,15 +302,24 @@ class Searcher:
         LFS times and events, concatenated).
 
         Product-limit on integer days from two bincounts (events before censorings at a tied
-        day, as in lifelines); own code because lifelines' fitter is ~1000x slower per call."""
+        day, as in lifelines); own code because lifelines' fitter is ~1000x slower per call.
+        Only the event days up to each landmark enter the product, in day order (so the
+        result is the same, to the bit, as a cumulative product over every day)."""
         gi, pt, base, ng, L = self.km_pairs
         idx = base + np.minimum(t[pt], L - 1)
-        cnt = np.bincount(idx, minlength=ng * L).reshape(ng, L)
-        ev = np.bincount(idx, weights=e[pt], minlength=ng * L).reshape(ng, L)
-        n_risk = np.cumsum(cnt[:, ::-1], axis=1)[:, ::-1]
-        cp = np.cumprod(1.0 - ev / np.maximum(n_risk, 1), axis=1)
-        rows = np.arange(ng)
-        return cp[rows, self.km_lo], n_risk[rows, self.km_hi]
+        cnt = np.bincount(idx, minlength=ng * L)
+        ev = np.bincount(idx, weights=e[pt], minlength=ng * L)
+        cs = np.cumsum(cnt.reshape(ng, L), axis=1).ravel()   # patients with time <= day
+        total = cs[L - 1::L]
+        nz = np.flatnonzero(ev > 0)
+        rows = nz // L
+        nz = nz[nz - rows * L <= self.km_lo[rows]]
+        rows = nz // L
+        s = np.ones(ng)
+        # at risk on day t: time >= t, i.e. total - (time <= t) + (time == t)
+        np.multiply.at(s, rows, 1.0 - ev[nz] / (total[rows] - cs[nz] + cnt[nz]))
+        h = np.arange(ng) * L + self.km_hi
+        return s, total - cs[h] + cnt[h]
 
     def evaluate(self, detail: bool = False):
         """(hard, soft) loss, or with ``detail`` (hard + soft, rows per target).
@@ -313,13 +330,14 @@ class Searcher:
         p = self.p
         f = self.cut - self.inf
         os_t, os_e, lfs_t, lfs_e = _os_lfs(p, f, self.h, self.r, self.d)
-        cols = {"os_days": os_t, "hsct_day": self.h, "relapse_day": self.r, "death_day": self.d}
-        summ = np.full((len(self.t_groups), 3), np.nan)
-        for g, (col, idx) in enumerate(self.t_groups):
-            if len(idx):
-                x = np.sort(cols[col][idx])
-                m = len(x) // 2
-                summ[g] = (x[m] if len(x) % 2 else 0.5 * (x[m - 1] + x[m]), x[0], x[-1])
+        stacked = np.concatenate([os_t, self.h, self.r, self.d, [np.inf]])  # DAY_COLS order
+        x = np.sort(stacked[self.t_flat], axis=1)
+        g, ln = np.arange(len(self.t_len)), self.t_len
+        m = ln // 2
+        hi_mid = x[g, m]
+        med = np.where(ln % 2 == 1, hi_mid, 0.5 * (x[g, np.maximum(m - 1, 0)] + hi_mid))
+        summ = np.column_stack([med, x[:, 0], x[g, np.maximum(ln - 1, 0)]])
+        summ[ln == 0] = np.nan
         allow_t, allow_km, allow_spread = self.allow if self.allow is not None else (None, None, 0.0)
         got = summ[self.t_g, self.t_s]
         err = np.abs(got - self.t_v)
