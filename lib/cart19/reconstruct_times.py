@@ -50,7 +50,7 @@ EXPLORE_TEMP = 0.1
 #: polished days of the one before
 POLISH_BASE = 10000
 POLISH_SINGLE = 6000
-POLISH_STEP = 800
+POLISH_STEP = 400
 
 
 def km_at(time: np.ndarray, event: np.ndarray, t: float) -> tuple[float, int]:
