@@ -283,6 +283,9 @@ class Searcher:
             flat[g, :len(idx)] = DAY_COLS.index(col) * n + idx
         self.t_flat, self.t_len = flat, lens
         self.t_scale = 10.0 / np.maximum(1.0, 0.05 * self.t_v)
+        # patients whose event days can be redrawn; patients whose infusions can swap
+        self.movers = np.flatnonzero(p.hsct | p.rel | p.death)
+        self.non28 = np.flatnonzero(~p.cd28 & ~p.short)
         # every KM landmark (OS and LFS groups stacked): pair (group, patient) -> one bin index
         ks = np.arange(len(self.km))
         self.km_ks = ks
@@ -293,7 +296,7 @@ class Searcher:
             days = np.array([self.km[k][4] for k in ks], float)
             L = int(np.ceil(days.max())) + 2  # times beyond the last landmark share the last bin
             # times are looked up in [os_t, lfs_t] concatenated: LFS groups read the second half
-            self.km_pairs = (gi, pi + p.n * is_lfs[gi], gi * L, len(ks), L)
+            self.km_pairs = (pi + p.n * is_lfs[gi], gi * L, len(ks), L)
             self.km_lo, self.km_hi = np.floor(days).astype(int), np.ceil(days).astype(int)
             self.km_pct = np.array([self.km[k][3] for k in ks], float)
 
@@ -305,7 +308,7 @@ class Searcher:
         day, as in lifelines); own code because lifelines' fitter is ~1000x slower per call.
         Only the event days up to each landmark enter the product, in day order (so the
         result is the same, to the bit, as a cumulative product over every day)."""
-        gi, pt, base, ng, L = self.km_pairs
+        pt, base, ng, L = self.km_pairs
         idx = base + np.minimum(t[pt], L - 1)
         cnt = np.bincount(idx, minlength=ng * L)
         ev = np.bincount(idx, weights=e[pt], minlength=ng * L)
@@ -370,7 +373,8 @@ class Searcher:
         self.spread_c = spread_counts(self.inf)
         ex = np.abs(self.spread_c - self.spread_expect) - SPREAD_SLACK
         self.spread_bad = np.flatnonzero(ex > 0)
-        hard += max(0.0, float(np.maximum(0.0, ex).sum()) - allow_spread)
+        self.spread_excess = float(np.maximum(0.0, ex).sum())  # patients beyond the slack
+        hard += max(0.0, self.spread_excess - allow_spread)
         if detail:
             return hard + soft, rows
         return hard, soft
@@ -507,7 +511,7 @@ class Searcher:
         self.inf[i] = rng.integers(int(np.ceil(SPREAD_EDGES[dst])), int(np.ceil(SPREAD_EDGES[dst + 1])))
         return [i]
 
-    def _propose(self, movers, non28):
+    def _propose(self):
         """One random change; returns the patients it touched."""
         p, rng = self.p, self.rng
         kind = rng.random()
@@ -517,8 +521,8 @@ class Searcher:
             if self.km_violated and (not self.violated or rng.random() < 0.5):
                 return self._targeted_km()
             return self._targeted()
-        if kind < 0.6 and len(movers):
-            i = int(rng.choice(movers))
+        if kind < 0.6 and len(self.movers):
+            i = int(rng.choice(self.movers))
             opts = [w for w, flag in (("h", p.hsct[i]), ("r", p.rel[i]), ("d", p.death[i])) if flag]
             self._draw(i, opts[rng.integers(len(opts))])
             return [i]
@@ -530,7 +534,7 @@ class Searcher:
                 self.inf[i] = rng.integers(0, EARLY_SPAN) if self.early[i] else \
                     rng.integers(EARLY_SPAN, LATE_SPAN + 1)
             return [i]
-        i, j = (int(v) for v in rng.choice(non28, 2, replace=False))
+        i, j = (int(v) for v in rng.choice(self.non28, 2, replace=False))
         self.inf[i], self.inf[j] = self.inf[j], self.inf[i]
         self.early[i], self.early[j] = self.early[j], self.early[i]
         return [i, j]
@@ -544,18 +548,16 @@ class Searcher:
         Returns the final hard loss (0 when every target holds); if the targets cannot all be
         met within ``max_iters`` the best state found is kept.
         """
-        p, rng = self.p, self.rng
+        rng = self.rng
         self._prepare()
         hard, soft = self.evaluate()
         best = (hard + soft, self._state())
-        movers = np.flatnonzero(p.hsct | p.rel | p.death)
-        non28 = np.flatnonzero(~p.cd28 & ~p.short)
         explored = 0
         for k in range(max_iters):
             if hard == 0.0 and explored >= explore:
                 break
             saved = self._state() + (self.violated, self.km_violated)
-            touched = self._propose(movers, non28)
+            touched = self._propose()
             if touched and all(self.ok(i) for i in touched):
                 nh, ns = self.evaluate()
                 if hard == 0.0:  # exploring: stay feasible
@@ -586,13 +588,11 @@ class Searcher:
         States that miss a target may be crossed on the way (widening a risk set first narrows
         the tolerance), but only feasible ones are kept. 40% of the moves push a landmark (drawn
         by how far it misses) across its time point. Returns the final soft loss."""
-        p, rng = self.p, self.rng
+        rng = self.rng
         hard, soft = self.evaluate()
         if hard != 0.0 or not len(self.km_ks):
             return soft
         best = (soft, self._state())
-        movers = np.flatnonzero(p.hsct | p.rel | p.death)
-        non28 = np.flatnonzero(~p.cd28 & ~p.short)
         for it in range(iters):
             temp = t0 * (1 - it / iters) + 1e-3
             saved = self._state() + (self.violated, self.km_violated, self.km_signed, self.spread_bad)
@@ -601,7 +601,7 @@ class Searcher:
                 k = int(rng.choice(len(w), p=w / w.sum()))
                 touched = self._targeted_km(k, bool(self.km_signed[k] > 0))
             else:
-                touched = self._propose(movers, non28)
+                touched = self._propose()
             if touched and all(self.ok(i) for i in touched):
                 nh, ns = self.evaluate()
                 cur, new = hard + soft, nh + ns
@@ -755,8 +755,8 @@ def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
     s = Searcher(plan, km, times, seed, prev, source, cutoff(bound), allow)
     t0 = (10.0 if warm is None else 2.0) if t0 is None else t0
     hard = s.search(explore=explore, max_iters=max_iters, t0=t0)
-    if polish and hard == 0.0:
-        s.polish(polish)
+    if polish:
+        s.polish(polish)  # a no-op unless every target holds
     return _frame(plan, s), hard, Days(s.inf.copy(), s.early.copy(), s.h.copy(), s.r.copy(), s.d.copy())
 
 
@@ -766,9 +766,8 @@ def extreme_holders(attrs: pd.DataFrame, bound, days: Days) -> np.ndarray:
     re-reached by any patient of the new attributes (the shortest follow-up needs a
     non-responder's early death), and the warm search then fails and the step is redrawn."""
     a, plan, _km, times = _problem(attrs, bound)
-    f = cutoff(bound) - days.inf
-    cols = {"os_days": np.where(plan.death, days.d, f), "hsct_day": days.h,
-            "relapse_day": days.r, "death_day": days.d}
+    os_t = _os_lfs(plan, cutoff(bound) - days.inf, days.h, days.r, days.d)[0]
+    cols = dict(zip(DAY_COLS, (os_t, days.h, days.r, days.d)))
     out = set()
     for _cid, stat, col, mask, val in times:
         if stat in ("min", "max"):
@@ -779,8 +778,8 @@ def extreme_holders(attrs: pd.DataFrame, bound, days: Days) -> np.ndarray:
 def allowances(attrs: pd.DataFrame, bound, days: Days) -> tuple[np.ndarray, np.ndarray, float]:
     """How far a cohort misses each time target (days), each KM landmark (points beyond its
     tolerance) and the even accrual (patients beyond the slack, summed): 0 for every target it
-    meets. A walked cohort may miss only what its start
-    missed, and by no more (fit.csv lists such misses)."""
+    meets. A walked cohort may miss only what its start missed, and by no more (fit.csv lists
+    such misses)."""
     a, plan, km, times = _problem(attrs, bound)
     s = Searcher(plan, km, times, 0, days, np.arange(plan.n), cutoff(bound))
     s.inf, s.early, s.h, s.r, s.d = (x.copy() for x in (days.inf, days.early, days.h, days.r, days.d))
@@ -791,5 +790,4 @@ def allowances(attrs: pd.DataFrame, bound, days: Days) -> tuple[np.ndarray, np.n
     by_id = {r[0]: 0.0 if km_within(abs(r[3] - r[2]), r[4]) else abs(r[3] - r[2]) - r[4]
              for r in rows if r[1] == "km"}
     allow_km = np.array([by_id[k[0]] for k in km])
-    ex = np.abs(s.spread_c - s.spread_expect) - SPREAD_SLACK
-    return allow_t, allow_km, float(np.maximum(0.0, ex).sum())
+    return allow_t, allow_km, s.spread_excess
