@@ -56,6 +56,8 @@ def main(argv: list[str]) -> int:
         print(table(result.get("rows", [])))
         for goal in result.get("goals", []):
             print(f"  goal {'MET ' if goal['met'] else 'MISSED'}  {goal['goal']}  ({goal['measured']})")
+        for note in result.get("notes", []):
+            print(f"  note: {note}")
         failed |= bool(result.get("error"))
         if result.get("error"):
             print(f"  error: {result['error']}")

@@ -164,6 +164,60 @@ def test_resolve_is_identical(tmp_path):
     assert out.read_bytes() == COHORT_CSV.read_bytes()
 
 
+def _arrays(state):
+    attrs, days, allow = state
+    return [attrs.to_numpy(), days.inf, days.early, days.h, days.r, days.d, allow[0], allow[1],
+            np.array(allow[2])]
+
+
+def test_committed_base_is_current(bound):
+    """data/cohort/base.npz (what a fresh clone walks from) was computed for the current claims
+    and reconstruction code; if this fails, run `python -m cart19 reconstruct` and commit it."""
+    key = R._base_key(CLAIMS_CSV)
+    assert R._load_base(R.BASE_NPZ, key, strict=True) is not None, (
+        f"{R.BASE_NPZ} is stale (claims or {', '.join(R.BASE_CODE)} changed): "
+        "run `python -m cart19 reconstruct` and commit it")
+
+
+def test_base_resolve_matches_committed(bound):
+    """Solving the base from scratch (integer program, cold stage-2 search, polish; no cache,
+    committed file unread) gives the committed base.npz array for array."""
+    fresh = R.base_state(CLAIMS_CSV, bound, cache=False)
+    committed = R._load_base(R.BASE_NPZ, R._base_key(CLAIMS_CSV), strict=True)
+    for got, want in zip(_arrays(fresh), _arrays(committed)):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "missing_array", "wrong_shape"])
+def test_malformed_committed_base_is_named(tmp_path, monkeypatch, bound, damage):
+    """A damaged committed base is an InputError naming the file (and the array), not a crash
+    deep in the search and not a silent re-solve; a stale one (other key) is simply re-solved."""
+    from cart19.errors import InputError
+    key, committed = R._base_key(CLAIMS_CSV), R.BASE_NPZ
+    z = dict(np.load(committed))
+    p = tmp_path / "base.npz"
+    if damage == "garbage":
+        p.write_bytes(b"not a zip file")
+    elif damage == "missing_array":
+        z.pop("allow_km")
+        np.savez(p, **z)
+    else:
+        z["inf"] = z["inf"][:-1]
+        np.savez(p, **z)
+    monkeypatch.setattr(R, "BASE_NPZ", p)
+    monkeypatch.setattr(R, "_cache_path", lambda k: tmp_path / "no-cache.npz")
+    with pytest.raises(InputError) as e:
+        R.base_state(CLAIMS_CSV, bound)
+    assert str(p) in str(e.value)
+    if damage != "garbage":
+        assert {"missing_array": "allow_km", "wrong_shape": "inf"}[damage] in str(e.value)
+    # a readable file computed for other claims or code is stale, not an error
+    z = dict(np.load(committed))
+    z["key"] = np.array("0" * 20)
+    np.savez(p, **z)
+    assert R._load_base(p, key, strict=True) is None
+
+
 def _edited_claims(tmp_path, cid, field, value):
     c = pd.read_csv(CLAIMS_CSV, dtype=str, keep_default_na=False)
     assert (c["id"] == cid).sum() == 1

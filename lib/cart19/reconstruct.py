@@ -271,35 +271,99 @@ def _base_key(claims_path) -> str:
     return inputs_hash(claims_path, BASE_CODE, str(DEFAULT_SEED))[:20]
 
 
+#: the committed base cohort (same format as the cache file, plus its key): a fresh clone with
+#: unchanged claims and reconstruction code starts every reconstruction from it, without the
+#: one-off base solve (integer program + cold stage-2 search + polish, ~15-20 s)
+BASE_NPZ = COHORT_CSV.parent / "base.npz"
+
+
+def _save_base(path: Path, key: str, attrs, days, allow) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers may race: own file
+    np.savez_compressed(tmp, key=np.array(key), attrs=attrs.to_numpy(), inf=days.inf,
+                        early=days.early, h=days.h, r=days.r, d=days.d, allow_t=allow[0],
+                        allow_km=allow[1], allow_spread=allow[2])
+    tmp.replace(path)
+
+
+_BASE_ARRAYS = ("key", "attrs", "inf", "early", "h", "r", "d", "allow_t", "allow_km", "allow_spread")
+
+
+def _load_base(path: Path, key: str, strict: bool):
+    """The base state stored at ``path`` if it exists and was computed for ``key``, else None.
+
+    A file that cannot be read or is malformed is an InputError naming the file and the rule
+    when ``strict`` (the committed file), and ignored otherwise (a cache file: re-solved)."""
+    from cart19.errors import InputError
+    if not path.exists():
+        return None
+    try:
+        with np.load(path) as z:
+            missing = [k for k in _BASE_ARRAYS if k not in z.files]
+            if missing:
+                raise InputError(path, f"the base cohort must hold arrays {', '.join(_BASE_ARRAYS)}",
+                                 column=missing[0])
+            if str(z["key"]) != key:
+                return None  # computed for other claims or code: stale, not an error
+            x = {k: z[k] for k in _BASE_ARRAYS}
+    except InputError:
+        if strict:
+            raise
+        return None
+    except Exception as e:  # a truncated or non-npz file
+        if strict:
+            raise InputError(path, f"not a readable .npz base cohort ({type(e).__name__}: {e}); "
+                                   "regenerate it with `python -m cart19 reconstruct`") from None
+        return None
+    n = milp_.N_PATIENTS
+    shapes = {"attrs": (n, len(milp_.ATTRS)), **{k: (n,) for k in ("inf", "early", "h", "r", "d")}}
+    for k, shape in shapes.items():
+        if x[k].shape != shape:
+            if not strict:
+                return None
+            raise InputError(path, f"array {k} must have shape {shape}, not {x[k].shape}", column=k)
+    attrs = pd.DataFrame(x["attrs"], columns=list(milp_.ATTRS))
+    return (attrs, times_.Days(x["inf"], x["early"], x["h"], x["r"], x["d"]),
+            (x["allow_t"], x["allow_km"], float(x["allow_spread"])))
+
+
+def _cache_path(key: str) -> Path:
+    from cart19.paths import ROOT
+    return ROOT / ".cache" / "cart19" / f"base-{key}.npz"
+
+
 def base_state(claims_path, bound, cache: bool = True):
     """The base cohort every reconstruction walks from: a full integer-program solve with the
-    objective of ``DEFAULT_SEED`` and a cold stage-2 search (together 10-30 s).
+    objective of ``DEFAULT_SEED`` and a cold stage-2 search, polished (together ~15-20 s).
 
-    Cached on disk under a key of the claims file and the reconstruction code
-    (``<root>/.cache/cart19/``, git-ignored); the cache only saves time, the result is the
-    same with or without it (both solves are deterministic). Returns (attrs, Days, allow):
+    With ``cache``, read first from ``.cache/cart19/`` (git-ignored), then from the committed
+    ``data/cohort/base.npz``, each only if it was computed for the same claims file and
+    reconstruction code (the key); otherwise, or with ``cache=False``, solved and written to
+    ``.cache``. Both solves are deterministic, so the result is the same from any source (a
+    test re-solves and compares with the committed file). Returns (attrs, Days, allow):
     ``allow`` says which time / KM targets the base misses and by how much
     (:func:`cart19.reconstruct_times.allowances`); no walked cohort may miss more.
     """
-    from cart19.paths import ROOT
-    path = ROOT / ".cache" / "cart19" / f"base-{_base_key(claims_path)}.npz"
-    if cache and path.exists():
-        z = np.load(path)
-        attrs = pd.DataFrame(z["attrs"], columns=list(milp_.ATTRS))
-        return (attrs, times_.Days(z["inf"], z["early"], z["h"], z["r"], z["d"]),
-                (z["allow_t"], z["allow_km"], float(z["allow_spread"])))
+    key = _base_key(claims_path)
+    if cache:
+        for path, strict in ((_cache_path(key), False), (BASE_NPZ, True)):
+            st = _load_base(path, key, strict)
+            if st is not None:
+                return st
     attrs = milp_.solve(bound.counts, DEFAULT_SEED, planning=T.planning_windows(bound))
     _, _, days = times_.assign_times(attrs, bound, DEFAULT_SEED, max_iters=SA_ITERS,
                                      polish=times_.POLISH_BASE)
     allow = times_.allowances(attrs, bound, days)
-    if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers may race: own file
-        np.savez(tmp, attrs=attrs.to_numpy(), inf=days.inf, early=days.early, h=days.h, r=days.r,
-                 d=days.d, allow_t=allow[0], allow_km=allow[1],
-                 allow_spread=allow[2])
-        tmp.replace(path)
+    _save_base(_cache_path(key), key, attrs, days, allow)
     return attrs, days, allow
+
+
+def save_committed_base(claims_path=CLAIMS_CSV, path: Path = BASE_NPZ) -> Path:
+    """Write the base state for the current claims and code where a fresh clone finds it."""
+    bound = T.bind(T.read_claims(claims_path), claims_path, strict=True)
+    attrs, days, allow = base_state(claims_path, bound)
+    _save_base(Path(path), _base_key(claims_path), attrs, days, allow)
+    return Path(path)
 
 
 def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE,
@@ -413,7 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m cart19 reconstruct",
                                  description="Reconstruct a pseudo patient-level cohort (not trial data).")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--out", default=str(COHORT_CSV), help="cohort CSV; siblings not_infused/fit/decisions")
+    ap.add_argument("--out", default=str(COHORT_CSV),
+                    help="cohort CSV; siblings not_infused/fit/decisions (and, for the default "
+                         "claims and directory, base.npz: the base cohort, committed)")
     ap.add_argument("--claims", default=str(CLAIMS_CSV))
     ap.add_argument("--moves", type=int, default=SINGLE_MOVES,
                     help="neighbourhood moves from the base cohort")
@@ -428,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cohort, not_inf, fit = reconstruct(args.claims, args.seed, args.moves, cache=not args.no_cache)
     write_outputs(cohort, not_inf, fit, Path(args.out))
+    if (Path(args.out).resolve().parent == BASE_NPZ.parent.resolve()
+            and Path(args.claims).resolve() == Path(CLAIMS_CSV).resolve()):
+        save_committed_base(args.claims)  # the base this cohort walked from, for fresh clones
     n_miss = int((fit["met"] == False).sum())  # noqa: E712
     print(f"wrote {args.out}: {len(cohort)} patients; {len(fit)} targets, {n_miss} not met")
     return 0
