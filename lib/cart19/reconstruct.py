@@ -289,42 +289,45 @@ def _save_base(path: Path, key: str, attrs, days, allow) -> None:
 _BASE_ARRAYS = ("key", "attrs", "inf", "early", "h", "r", "d", "allow_t", "allow_km", "allow_spread")
 
 
-def _load_base(path: Path, key: str, strict: bool):
-    """The base state stored at ``path`` if it exists and was computed for ``key``, else None.
-
-    A file that cannot be read or is malformed is an InputError naming the file and the rule
-    when ``strict`` (the committed file), and ignored otherwise (a cache file: re-solved)."""
+def _read_base(path: Path, key: str):
+    """The base state stored at ``path``; None when there is no file or it was computed for
+    other claims or code (stale, not an error). InputError, naming the file and the array,
+    when the file is not a well-formed base."""
     from cart19.errors import InputError
     if not path.exists():
         return None
     try:
         with np.load(path) as z:
-            missing = [k for k in _BASE_ARRAYS if k not in z.files]
-            if missing:
-                raise InputError(path, f"the base cohort must hold arrays {', '.join(_BASE_ARRAYS)}",
-                                 column=missing[0])
-            if str(z["key"]) != key:
-                return None  # computed for other claims or code: stale, not an error
-            x = {k: z[k] for k in _BASE_ARRAYS}
-    except InputError:
-        if strict:
-            raise
-        return None
+            x = {k: z[k] for k in z.files}
     except Exception as e:  # a truncated or non-npz file
-        if strict:
-            raise InputError(path, f"not a readable .npz base cohort ({type(e).__name__}: {e}); "
-                                   "regenerate it with `python -m cart19 reconstruct`") from None
+        raise InputError(path, f"not a readable .npz base cohort ({type(e).__name__}: {e}); "
+                               "regenerate it with `python -m cart19 reconstruct`") from None
+    missing = [k for k in _BASE_ARRAYS if k not in x]
+    if missing:
+        raise InputError(path, f"the base cohort must hold arrays {', '.join(_BASE_ARRAYS)}",
+                         column=missing[0])
+    if str(x["key"]) != key:
         return None
     n = milp_.N_PATIENTS
     shapes = {"attrs": (n, len(milp_.ATTRS)), **{k: (n,) for k in ("inf", "early", "h", "r", "d")}}
     for k, shape in shapes.items():
         if x[k].shape != shape:
-            if not strict:
-                return None
             raise InputError(path, f"array {k} must have shape {shape}, not {x[k].shape}", column=k)
     attrs = pd.DataFrame(x["attrs"], columns=list(milp_.ATTRS))
     return (attrs, times_.Days(x["inf"], x["early"], x["h"], x["r"], x["d"]),
             (x["allow_t"], x["allow_km"], float(x["allow_spread"])))
+
+
+def _load_base(path: Path, key: str, strict: bool):
+    """:func:`_read_base`, except that a malformed file is None unless ``strict`` (the
+    committed file is an input and must be right; a cache file is simply re-solved)."""
+    from cart19.errors import InputError
+    try:
+        return _read_base(path, key)
+    except InputError:
+        if strict:
+            raise
+        return None
 
 
 def _cache_path(key: str) -> Path:
@@ -358,12 +361,16 @@ def base_state(claims_path, bound, cache: bool = True):
     return attrs, days, allow
 
 
-def save_committed_base(claims_path=CLAIMS_CSV, path: Path = BASE_NPZ) -> Path:
-    """Write the base state for the current claims and code where a fresh clone finds it."""
-    bound = T.bind(T.read_claims(claims_path), claims_path, strict=True)
-    attrs, days, allow = base_state(claims_path, bound)
-    _save_base(Path(path), _base_key(claims_path), attrs, days, allow)
-    return Path(path)
+def _commit_base(claims_path) -> None:
+    """Copy the base of the current claims and code to BASE_NPZ, where a fresh clone finds it
+    (after a reconstruction: if the committed copy is not current, the base was just solved
+    and cached). A no-op when the committed copy is current."""
+    import shutil
+    key = _base_key(claims_path)
+    if _load_base(BASE_NPZ, key, strict=False) is None:
+        tmp = BASE_NPZ.with_name(f"{BASE_NPZ.stem}.{os.getpid()}.tmp.npz")
+        shutil.copyfile(_cache_path(key), tmp)
+        tmp.replace(BASE_NPZ)
 
 
 def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE,
@@ -496,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     write_outputs(cohort, not_inf, fit, Path(args.out))
     if (Path(args.out).resolve().parent == BASE_NPZ.parent.resolve()
             and Path(args.claims).resolve() == Path(CLAIMS_CSV).resolve()):
-        save_committed_base(args.claims)  # the base this cohort walked from, for fresh clones
+        _commit_base(args.claims)  # the base this cohort walked from, for fresh clones
     n_miss = int((fit["met"] == False).sum())  # noqa: E712
     print(f"wrote {args.out}: {len(cohort)} patients; {len(fit)} targets, {n_miss} not met")
     return 0
