@@ -55,7 +55,7 @@ test: venv
 # JupyterLab with jupytext: notebooks/*.md open as notebooks and run from notebooks/ with the
 # default parameters of their `parameters` cell.
 lab: venv
-	$(VPY) -m cart19.build lab-settings
+	$(VPY) -m cart19.book.build lab-settings
 	cd notebooks && ../$(VPY) -m jupyter lab --ServerApp.root_dir=. \
 	    --ServerApp.contents_manager_class=jupytext.TextFileContentsManager \
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)

@@ -25,7 +25,7 @@ import yaml
 from common import copy_repo, measure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
-from cart19 import build as B  # noqa: E402
+from cart19.book import build as B  # noqa: E402
 
 
 def _buildable(layout: B.Layout) -> tuple[list[str], list[str]]:

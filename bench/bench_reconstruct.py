@@ -10,7 +10,7 @@ Cases:
   per change; the committed base then has to be regenerated, a test says so);
 - ensemble of K cohorts on 2 workers (goal: K = 100 in <= 120 s);
 - the ensemble chapter's whole job, K cohorts drawn and every emergent statistic computed
-  (cart19.ensemble.load_or_draw into a temporary path; goal: K = 100 in <= 180 s).
+  (cart19.comparison.ensemble.load_or_draw into a temporary path; goal: K = 100 in <= 180 s).
 
 K defaults to 100; CART19_BENCH_K lowers it for a quick check (the goals scale with K).
 """
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from cart19 import reconstruct as R
+from cart19.reconstruction import pipeline as R
 from cart19.paths import CLAIMS_CSV
 
 
@@ -32,7 +32,7 @@ def _timed(fn):
 
 
 def run(k: int | None = None, n_jobs: int = 2) -> dict:
-    from cart19.ensemble import load_or_draw
+    from cart19.comparison.ensemble import load_or_draw
 
     k = int(os.environ.get("CART19_BENCH_K", 100)) if k is None else k
     load = os.getloadavg()[0]

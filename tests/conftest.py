@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+import cart19  # noqa: F401  first, so that it pins the BLAS kernels before numpy loads
+
 
 def pytest_configure(config):
     # markers used by the suite; registered so that a typo in a marker name shows up as a warning

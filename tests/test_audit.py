@@ -1,4 +1,4 @@
-"""Tests of cart19.audit: pinned verdicts, specific findings, robustness, readings and CLI."""
+"""Tests of cart19.record.audit: pinned verdicts, specific findings, robustness, readings and CLI."""
 from __future__ import annotations
 
 import csv
@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cart19 import audit as A
+from cart19.record import audit as A
 from cart19 import cli
-from cart19 import stats as S
-from cart19.claims import load_claims
+from cart19.stats import printed as S
+from cart19.record.claims import load_claims
 from cart19.errors import InputError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "audit_verdicts.json"

@@ -33,8 +33,8 @@ from typing import Callable
 
 import pytest
 
-from cart19 import params as P
-from cart19 import validate as V
+from cart19.book import params as P
+from cart19.cohort import validate as V
 from cart19.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,7 +80,7 @@ def set_cell(rel: str, row: int, column: str, value: str) -> bytes:
 class Case:
     """One malformed input.
 
-    ``target`` is the input file replaced (a key of cart19.validate.LOADERS) or None for a bad
+    ``target`` is the input file replaced (a key of cart19.cohort.validate.LOADERS) or None for a bad
     command-line override; ``make()`` returns the file's bytes (None: the file is deleted) and the
     expected (column, row), computed from the valid file. ``rule`` is a regex the rule must match.
     ``build_args`` are extra ``build`` arguments (the -p cases).
@@ -383,7 +383,7 @@ def template(tmp_path_factory) -> Path:
     """One copy of the repository per module; each test copies it again (cheap, a few MB)."""
     root = copy_repo(REPO, tmp_path_factory.mktemp("template"))
     # prime the build's notebook-parsing memo (keyed by content hash) so each refused build is ~1 s
-    from cart19 import build as B
+    from cart19.book import build as B
     B.discover(B.Layout(root))
     # and the build's memo of input files found valid (.cache/build/valid.json, keyed by content):
     # each test's build then loads only the file it broke (that file's key no longer matches)

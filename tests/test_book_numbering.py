@@ -2,7 +2,7 @@
 
 * the chapter sources (notebooks/*.md) caption every glued table with ``{glue:table}`` (numbered
   "Table N") and never with ``{glue:figure}`` (which would number it "Fig. N");
-* :mod:`cart19.sphinx_tables` itself: a tiny Sphinx project built with warnings as errors shows
+* :mod:`cart19.book.sphinx_tables` itself: a tiny Sphinx project built with warnings as errors shows
   "Table 1" above a glued HTML table (kept as is), "Fig. 1" under a glued image, resolves
   ``{numref}`` to both, and rejects a ``{glue:table}`` without label or caption.
 """
@@ -82,7 +82,7 @@ def test_config_loads_the_extension():
     import yaml
 
     cfg = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    assert "cart19.sphinx_tables" in cfg["sphinx"]["config"]["extensions"]
+    assert "cart19.book.sphinx_tables" in cfg["sphinx"]["config"]["extensions"]
 
 
 # ----------------------------------------------------------------------- the Sphinx extension
@@ -101,7 +101,7 @@ def _project(tmp_path: Path, markdown: str) -> Path:
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
-        "extensions = ['myst_nb', 'cart19.sphinx_tables']\n"
+        "extensions = ['myst_nb', 'cart19.book.sphinx_tables']\n"
         "nb_execution_mode = 'off'\nnumfig = True\nexclude_patterns = ['_build']\n")
     nb = {"nbformat": 4, "nbformat_minor": 5,
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",

@@ -1,4 +1,4 @@
-"""Tests of the published record (data/published/claims.csv) and its loader (cart19.claims).
+"""Tests of the published record (data/published/claims.csv) and its loader (cart19.record.claims).
 
 Three kinds of test:
 * spot checks: hand-picked numbers read off the paper, compared with the record;
@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from cart19 import paths
-from cart19.claims import COLUMNS, KINDS, SOURCES, claim, load_claims
+from cart19.record.claims import COLUMNS, KINDS, SOURCES, claim, load_claims
 from cart19.errors import InputError
 
 PAPER = Path(os.environ.get("CART19_PAPER", "/work/shared/paper/zhang2020_bloodadv_cd19_cart_ball.txt"))

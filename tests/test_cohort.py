@@ -1,4 +1,4 @@
-"""Schema of the reconstructed cohort and the loader's error messages (cart19.cohort)."""
+"""Schema of the reconstructed cohort and the loader's error messages (cart19.cohort.schema)."""
 from __future__ import annotations
 
 import shutil
@@ -6,7 +6,7 @@ import shutil
 import pandas as pd
 import pytest
 
-from cart19.cohort import load_cohort
+from cart19.cohort.schema import load_cohort
 from cart19.errors import InputError
 from cart19.paths import COHORT_CSV
 

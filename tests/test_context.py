@@ -1,4 +1,4 @@
-"""Tests for cart19.context (numbers from claims.csv by id; a toy claims table here)."""
+"""Tests for cart19.comparison.context (numbers from claims.csv by id; a toy claims table here)."""
 from __future__ import annotations
 
 import matplotlib
@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from cart19.context import COMPARISONS, LITERATURE, context_figure, context_table
+from cart19.comparison.context import COMPARISONS, LITERATURE, context_figure, context_table
 
 
 def toy_claims(drop: str | None = None) -> pd.DataFrame:
@@ -68,7 +68,7 @@ def test_every_cited_number_carries_section_and_reference():
 
 
 def test_caveat_numbers_are_filled_from_claims():
-    from cart19.context import _fill
+    from cart19.comparison.context import _fill
     c = pd.DataFrame({"median": [233.5]}, index=["results.followup"])
     assert _fill("median {results.followup:median} days", c) == "median 233.5 days"
     assert "missing claim" in _fill("{results.nothing:n}", c)

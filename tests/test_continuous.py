@@ -1,6 +1,6 @@
-"""Tests for cart19.continuous (continuous variables of the reconstructed cohort).
+"""Tests for cart19.reconstruction.continuous (continuous variables of the reconstructed cohort).
 
-The categorical cohort comes from the integer program of cart19.reconstruct;
+The categorical cohort comes from the integer program of cart19.reconstruction.pipeline;
 here a synthetic categorical frame respecting the published margins (Table 1,
 Table 3 group sizes, Table 4 conditioning counts) stands in for it, and a
 small claims frame holds the targets (the library itself never types them).
@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cart19 import paths
-from cart19.claims import load_claims
-from cart19.continuous import (COLUMNS, OUT, CohortColumnError, assign_continuous,
+from cart19.record.claims import load_claims
+from cart19.reconstruction.continuous import (COLUMNS, OUT, CohortColumnError, assign_continuous,
                                continuous_fit)
 
 # Targets come from the published record (data/published/claims.csv).
@@ -303,7 +303,7 @@ def test_property_constraints_hold_for_any_seed(seed, cohort_seed):
 
 def attribute_cohort(seed: int = 0) -> pd.DataFrame:
     """The synthetic cohort in the stage-1 schema (0/1 attributes of
-    cart19.reconstruct_milp), with age_le5 and dose_lt1 decided upstream."""
+    cart19.reconstruction.milp), with age_le5 and dose_lt1 decided upstream."""
     c = synthetic_cohort(seed)
     rng = np.random.default_rng(seed + 1000)
     child = (c["age_group"] == "2-14").to_numpy()
@@ -364,7 +364,7 @@ def test_stage1_decisions_that_contradict_are_refused():
 
 @pytest.mark.skipif(not paths.COHORT_CSV.exists(), reason="no reconstructed cohort yet")
 def test_on_the_committed_reconstructed_cohort():
-    """The categorical columns of data/cohort/cohort.csv (stage 1 of cart19.reconstruct)
+    """The categorical columns of data/cohort/cohort.csv (stage 1 of cart19.reconstruction.pipeline)
     take continuous values meeting every published constraint."""
     c = pd.read_csv(paths.COHORT_CSV).drop(columns=[c for c in OUT if c in paths_cols()])
     out = assign_continuous(c, 11, claims=CLAIMS)

@@ -18,7 +18,7 @@ Why the committed notebooks count as a clean build: each one was written by a re
 chapter in a fresh kernel, and ``build --check`` (run first, by `make test` and by this test) proves
 that its recorded cache key equals the key of the current inputs: the chapter's source, the lib
 modules it imports, the data it reads, its parameters, requirements.lock and the build's own
-execution and normalising code (:data:`cart19.build.EXECUTION_CODE`). What the key does not cover is
+execution and normalising code (:data:`cart19.book.build.EXECUTION_CODE`). What the key does not cover is
 whatever an incremental build may have lying around that a clean one lacks: ignored files
 (data/derived/, drawn ensemble cohorts), ``.cache/``, files a chapter reads without declaring them. If
 any of these changed a committed notebook, this comparison fails, as it should: the committed book
@@ -32,7 +32,7 @@ are a committed input (data/ensemble/ensemble_stats.csv under a content key), re
 re-solving with the same seed is the reconstruction's own test.
 
 ``test_execute_twice_gives_identical_bytes`` (two kernels, seconds) runs the build's own
-:func:`cart19.build.execute` twice on one chapter.
+:func:`cart19.book.build.execute` twice on one chapter.
 """
 from __future__ import annotations
 
@@ -258,9 +258,9 @@ def _cheapest_notebook(notebooks: list) -> object:
 
 
 def test_execute_twice_gives_identical_bytes(tmp_path, monkeypatch):
-    """cart19.build.execute (papermill + the build's normalisation) twice on one notebook: same bytes."""
-    from cart19 import build as B
-    from cart19 import params as P
+    """cart19.book.build.execute (papermill + the build's normalisation) twice on one notebook: same bytes."""
+    from cart19.book import build as B
+    from cart19.book import params as P
 
     root = clean_copy(tmp_path / "repo")
     layout = B.Layout(root)

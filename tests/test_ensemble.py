@@ -1,4 +1,4 @@
-"""Tests for cart19.ensemble (synthetic cohorts from test_flow; not the trial's data)."""
+"""Tests for cart19.comparison.ensemble (synthetic cohorts from test_flow; not the trial's data)."""
 from __future__ import annotations
 
 import matplotlib
@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cart19 import survival
-from cart19.ensemble import (cohort_stats, ensemble_figure, ensemble_stats, ensemble_summary,
+from cart19.stats import survival
+from cart19.comparison.ensemble import (cohort_stats, ensemble_figure, ensemble_stats, ensemble_summary,
                              published_stats)
 from test_flow import synthetic_cohort
 
@@ -119,7 +119,7 @@ def test_summary_flags_constant_p_and_reports_fisher(stats_):
 def test_chain_diagnostics_sees_correlation():
     """A slowly drifting P (strong lag-1 correlation) has a small effective size; independent
     P values have one close to K; constant P values are left out."""
-    from cart19.ensemble import chain_diagnostics
+    from cart19.comparison.ensemble import chain_diagnostics
     rng = np.random.default_rng(0)
     k = 200
     walk = np.cumsum(rng.normal(0, 0.05, k)) - 2
@@ -137,6 +137,6 @@ def test_chain_diagnostics_sees_correlation():
 
 
 def test_chain_diagnostics_needs_chain_column():
-    from cart19.ensemble import chain_diagnostics
+    from cart19.comparison.ensemble import chain_diagnostics
     with pytest.raises(ValueError, match="chain"):
         chain_diagnostics(pd.DataFrame({"stat": ["a"], "family": ["f"], "cohort": [0], "p": [0.1]}))

@@ -1,4 +1,4 @@
-"""Tests for cart19.figures (Kaplan-Meier figures of Figures 2-7)."""
+"""Tests for cart19.presentation.figures (Kaplan-Meier figures of Figures 2-7)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,8 +12,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from cart19 import figures as fg  # noqa: E402
-from cart19 import survival as sv  # noqa: E402
+from cart19.presentation import figures as fg  # noqa: E402
+from cart19.stats import survival as sv  # noqa: E402
 from cart19.errors import InputError  # noqa: E402
 
 REF_DIR = Path(__file__).resolve().parent / "reference"
@@ -230,7 +230,7 @@ def test_overlap_check_can_fail(leuk):
 
 @pytest.fixture(scope="module")
 def cohort():
-    from cart19.cohort import load_cohort
+    from cart19.cohort.schema import load_cohort
     from cart19.paths import COHORT_CSV
 
     if not COHORT_CSV.is_file():
@@ -240,7 +240,7 @@ def cohort():
 
 @pytest.mark.parametrize("which", ["fig2", "fig3", "fig4", "fig5", "fig6", "fig7"])
 def test_paper_figures_read_like_journal_figures(cohort, which):
-    from cart19 import paper_figures as pf
+    from cart19.presentation import paper_figures as pf
 
     fig = pf.figure2(cohort) if which == "fig2" else pf.paper_figure(cohort, which)
     _check_journal_layout(fig)

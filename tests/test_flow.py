@@ -1,4 +1,4 @@
-"""Tests for cart19.flow (patient-flow counts and CONSORT-style diagram).
+"""Tests for cart19.presentation.flow (patient-flow counts and CONSORT-style diagram).
 
 This file also holds ``synthetic_cohort``: a small generator of a cohort with the
 columns of data/cohort/cohort.csv and plausible internal logic (only CR patients
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cart19.flow import flow_counts, flow_figure
+from cart19.presentation.flow import flow_counts, flow_figure
 
 
 def synthetic_cohort(seed: int = 0, n: int = 110, hsct_at_zero: bool = False) -> pd.DataFrame:
@@ -144,7 +144,7 @@ def test_figure_has_a_box_per_node():
 
 
 def test_flow_vs_published_reads_claims():
-    from cart19.flow import FLOW_CLAIMS, flow_vs_published
+    from cart19.presentation.flow import FLOW_CLAIMS, flow_vs_published
     counts = flow_counts(synthetic_cohort(9), synthetic_not_infused())
     claims = pd.DataFrame({"id": list(FLOW_CLAIMS.values()), "n": range(len(FLOW_CLAIMS)),
                            "printed": "x"})

@@ -1,4 +1,4 @@
-"""Tests for cart19.forest (synthetic cohort from test_flow; not the trial's data)."""
+"""Tests for cart19.presentation.forest (synthetic cohort from test_flow; not the trial's data)."""
 from __future__ import annotations
 
 import matplotlib
@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from cart19.forest import (FACTORS, OUTCOMES, clopper_pearson, forest_figure, hr_forest,
+from cart19.presentation.forest import (FACTORS, OUTCOMES, clopper_pearson, forest_figure, hr_forest,
                            published_subgroup_rates, subgroup_rates, two_by_two_p)
 from test_flow import synthetic_cohort
 

@@ -1,6 +1,6 @@
 """The committed reconstruction meets its targets; re-solving is deterministic; conflicts are named.
 
-Targets are evaluated on the CSV itself (cart19.reconstruct.attributes_from_cohort), without
+Targets are evaluated on the CSV itself (cart19.reconstruction.pipeline.attributes_from_cohort), without
 re-solving, against the values read from data/published/claims.csv.
 """
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
-from cart19 import reconstruct as R
-from cart19 import reconstruct_milp as M
-from cart19 import reconstruct_times as RT
-from cart19 import targets as T
-from cart19.cohort import load_cohort
+from cart19.reconstruction import pipeline as R
+from cart19.reconstruction import milp as M
+from cart19.reconstruction import times as RT
+from cart19.reconstruction import targets as T
+from cart19.cohort.schema import load_cohort
 from cart19.paths import CLAIMS_CSV, COHORT_CSV
 
 # Time targets the committed cohort may miss (see data/cohort/fit.csv): none since the published
@@ -121,7 +121,7 @@ def test_km_landmarks_close_not_only_within(cohort, attrs, bound):
 
 
 def test_infusions_spread_evenly(cohort):
-    """Consecutive enrolment (modelling assumption, reconstruct_times.SPREAD_EDGES): every bin of
+    """Consecutive enrolment (modelling assumption, cart19.reconstruction.times.SPREAD_EDGES): every bin of
     the enrolment window holds its share of infusions within SPREAD_SLACK patients."""
     d = pd.to_datetime(cohort["infusion_date"])
     days = (d - d.min()).dt.days.to_numpy()
@@ -132,7 +132,7 @@ def test_infusions_spread_evenly(cohort):
 
 
 def test_fit_csv_is_current(cohort):
-    from cart19.treatment import treatment_fit
+    from cart19.reconstruction.treatment import treatment_fit
     fit = pd.read_csv(COHORT_CSV.parent / "fit.csv")
     claims = T.read_claims(CLAIMS_CSV)
     not_inf = pd.read_csv(COHORT_CSV.parent / "not_infused.csv")

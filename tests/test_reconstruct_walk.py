@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cart19 import reconstruct as R
-from cart19 import reconstruct_milp as M
-from cart19 import reconstruct_times as RT
-from cart19 import targets as T
-from cart19.cohort import load_cohort
+from cart19.reconstruction import pipeline as R
+from cart19.reconstruction import milp as M
+from cart19.reconstruction import times as RT
+from cart19.reconstruction import targets as T
+from cart19.cohort.schema import load_cohort
 from cart19.paths import CLAIMS_CSV
 
 RT_ITERS = 20000

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy.stats import chi2_contingency
 
-from cart19 import reproduce, scorecard, tables
+from cart19.comparison import reproduce, scorecard
+from cart19.presentation import tables
 
 
 def _pub(**kw):
@@ -195,7 +196,7 @@ def test_crs_claims_are_not_taken_for_cr_claims():
 # overrides (data/cohort/decisions.csv): whole claims and single fields
 # ------------------------------------------------------------------------------------------
 def test_field_overrides_read_from_the_decisions():
-    from cart19 import targets as T
+    from cart19.reconstruction import targets as T
     field_level = [o for o in T.OVERRIDDEN if ":" in o]
     assert field_level, "the decisions override no single field: nothing to check"
     for o in field_level:
@@ -206,7 +207,7 @@ def test_field_overrides_read_from_the_decisions():
 
 
 def _claims_frame():
-    from cart19.claims import load_claims
+    from cart19.record.claims import load_claims
     from cart19.paths import CLAIMS_CSV
     return load_claims(CLAIMS_CSV)
 
@@ -214,7 +215,7 @@ def _claims_frame():
 def test_field_level_override_is_not_a_fitted_claim(monkeypatch):
     """A decision that overrides only the maximum of table1.age makes the claim derived, and its
     note names the decision, exactly as a whole-claim override would."""
-    from cart19 import targets as T
+    from cart19.reconstruction import targets as T
     claims = _claims_frame()
     fake = T.Decision("D99", "test", ("table1.age:max",), "test reading", "test")
     monkeypatch.setattr(T, "DECISIONS", T.DECISIONS + [fake])
@@ -244,7 +245,7 @@ def committed_card():
 
 
 def test_no_fitted_claim_differs_because_of_an_override(committed_card):
-    from cart19 import targets as T
+    from cart19.reconstruction import targets as T
     card = committed_card.set_index("id")
     overridden = {o.split(":")[0] for o in T.OVERRIDDEN} & set(card.index)
     assert overridden
@@ -257,10 +258,11 @@ def test_no_fitted_claim_differs_because_of_an_override(committed_card):
 
 
 def test_every_chapter_agrees_with_the_scorecard():
-    """A chapter's slice (cart19.chapter.load) gives each of its claims the status and value the
+    """A chapter's slice (cart19.comparison.chapter.load) gives each of its claims the status and value the
     scorecard page gives it: both read the not-infused patients stored beside the cohort (they
     once differed on the enrolment and bridging claims of chapters 01 and 04)."""
-    from cart19 import chapter, paths
+    from cart19.comparison import chapter
+    from cart19 import paths
 
     full = scorecard.compute().set_index("id")
     claims = pd.read_csv(paths.CLAIMS_CSV, dtype=str, keep_default_na=False)

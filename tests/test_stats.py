@@ -1,4 +1,4 @@
-"""Tests of cart19.stats against hand-worked values and direct scipy calls."""
+"""Tests of cart19.stats.printed against hand-worked values and direct scipy calls."""
 from __future__ import annotations
 
 import math
@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as ss
 
-from cart19 import stats as S
+from cart19.stats import printed as S
 
 
 # ----------------------------------------------------------------- rounding

@@ -1,4 +1,4 @@
-"""Unit and property tests for cart19.survival (Figures 2-7, Table 5 machinery).
+"""Unit and property tests for cart19.stats.survival (Figures 2-7, Table 5 machinery).
 
 The agreement with an independent implementation (R's survival package) is tested separately in
 tests/test_survival_reference.py; here we test mathematical properties that must hold for any data.
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.datasets import load_leukemia
 
-from cart19 import survival as sv
+from cart19.stats import survival as sv
 from cart19.errors import InputError
 
 SETTINGS = settings(max_examples=50, deadline=None,

@@ -1,4 +1,4 @@
-"""cart19.survival against an independent implementation: R's survival package.
+"""cart19.stats.survival against an independent implementation: R's survival package.
 
 The reference values are in tests/reference/survival_reference.json, written by
 tests/reference/make_reference.R from the CSVs beside it (public data sets bundled with lifelines).
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cart19 import survival as sv
+from cart19.stats import survival as sv
 
 REF_DIR = Path(__file__).resolve().parent / "reference"
 REF = json.loads((REF_DIR / "survival_reference.json").read_text())

@@ -1,4 +1,4 @@
-"""Tests for cart19.swimmer (synthetic cohort from test_flow; not the trial's data)."""
+"""Tests for cart19.presentation.swimmer (synthetic cohort from test_flow; not the trial's data)."""
 from __future__ import annotations
 
 import matplotlib
@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
-from cart19.swimmer import GROUPS, swimmer_figure, swimmer_lanes
+from cart19.presentation.swimmer import GROUPS, swimmer_figure, swimmer_lanes
 from test_flow import synthetic_cohort
 
 

@@ -1,10 +1,10 @@
-"""Tests for cart19.tables: the published-vs-reproduced tables every chapter shows."""
+"""Tests for cart19.presentation.tables: the published-vs-reproduced tables every chapter shows."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from cart19 import tables
+from cart19.presentation import tables
 
 
 def _card() -> pd.DataFrame:

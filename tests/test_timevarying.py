@@ -1,4 +1,4 @@
-"""Tests for cart19.timevarying (synthetic cohort from test_flow; not the trial's data)."""
+"""Tests for cart19.stats.timevarying (synthetic cohort from test_flow; not the trial's data)."""
 from __future__ import annotations
 
 import matplotlib
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from cart19.timevarying import (cr_patients, fixed_hr, time_varying_hr, immortal_person_time, immortal_time_figure,
+from cart19.stats.timevarying import (cr_patients, fixed_hr, time_varying_hr, immortal_person_time, immortal_time_figure,
                                 immortal_time_table, landmark_frame, long_format)
 from test_flow import synthetic_cohort
 

@@ -1,4 +1,4 @@
-"""Treatment-course columns of the reconstruction (cart19.treatment) and their reproduction.
+"""Treatment-course columns of the reconstruction (cart19.reconstruction.treatment) and their reproduction.
 
 Expectations are computed from the claims table and the committed cohort, never typed in."""
 from __future__ import annotations
@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from cart19 import reproduce, scorecard, targets as T, treatment as TR
-from cart19.claims import load_claims
-from cart19.cohort import load_cohort
+from cart19.comparison import reproduce, scorecard
+from cart19.reconstruction import targets as T, treatment as TR
+from cart19.record.claims import load_claims
+from cart19.cohort.schema import load_cohort
 from cart19.errors import InputError
 from cart19.paths import CLAIMS_CSV, COHORT_CSV, NOT_INFUSED_CSV
 
@@ -179,7 +180,7 @@ def test_schema_rejects_bad_values(tmp_path, raw_with_columns, column, value, ru
 
 
 # ------------------------------------------------------------------------------------------
-# reproduction (cart19.reproduce rules) and scorecard
+# reproduction (cart19.comparison.reproduce rules) and scorecard
 # ------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def card_with_columns(cohort, not_infused, claims):
@@ -232,7 +233,7 @@ def test_bridging_needs_not_infused(cohort, not_infused, claims):
     (DAYS, "12", "must be empty: a patient who was not infused has no interval to infusion"),
 ])
 def test_not_infused_columns_checked(tmp_path, cohort, not_infused, claims, column, value, rule):
-    from cart19.cohort import validate_not_infused_treatment
+    from cart19.cohort.schema import validate_not_infused_treatment
     _, ni = TR.assign_treatment(cohort, not_infused, claims, 4)
     p = tmp_path / "not_infused.csv"
     ni.to_csv(p, index=False)

@@ -11,11 +11,11 @@ import sys
 from cart19.errors import Cart19Error
 
 COMMANDS = {
-    "build": ("cart19.build", "execute the notebooks and render the book"),
-    "audit": ("cart19.audit", "consistency audit of the published numbers"),
-    "reconstruct": ("cart19.reconstruct", "reconstruct the pseudo patient-level cohort"),
-    "scorecard": ("cart19.scorecard", "reproduction scorecard of every claim"),
-    "validate": ("cart19.validate", "validate the input data files"),
+    "build": ("cart19.book.build", "execute the notebooks and render the book"),
+    "audit": ("cart19.record.audit", "consistency audit of the published numbers"),
+    "reconstruct": ("cart19.reconstruction.pipeline", "reconstruct the pseudo patient-level cohort"),
+    "scorecard": ("cart19.comparison.scorecard", "reproduction scorecard of every claim"),
+    "validate": ("cart19.cohort.validate", "validate the input data files"),
 }
 
 

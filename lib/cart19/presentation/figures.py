@@ -2,7 +2,7 @@
 
 :func:`km_figure` draws one panel: step curves in % survival with censor ticks, a number-at-risk
 table beneath aligned with the x ticks, and (for 2+ groups) the log-rank P and, for 2 groups, a
-Prism-style hazard ratio with 95% CI, all computed by :mod:`cart19.survival` from the data given.
+Prism-style hazard ratio with 95% CI, all computed by :mod:`cart19.stats.survival` from the data given.
 :func:`km_panel` puts several such panels side by side (A: OS, B: LFS, as Figures 3-7 do).
 
 Figures are deterministic: fixed size, font (DejaVu Sans, shipped with matplotlib), sizes and
@@ -22,7 +22,7 @@ from lifelines import KaplanMeierFitter
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from cart19 import survival as sv
+from cart19.stats import survival as sv
 
 #: Okabe & Ito (2008) colour-blind-safe palette (blue, vermillion, bluish green, reddish purple,
 #: orange, sky blue, yellow, black).
@@ -164,7 +164,7 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
 
     # number-at-risk rows: one per group, each count centred under its x tick (same x limits as
     # the curves). Drawn here rather than with lifelines' add_at_risk_counts so the numbers are
-    # exactly cart19.survival.number_at_risk (subjects with duration >= t, R's convention);
+    # exactly cart19.stats.survival.number_at_risk (subjects with duration >= t, R's convention);
     # lifelines' default counts at the end of each period instead. The row labels go in a
     # separate column left of the first panel (see _at_risk_labels), so panels keep equal widths.
     nar = sv.number_at_risk(data, duration, event, group, times_at_risk)
@@ -297,7 +297,7 @@ def km_figure(df: pd.DataFrame, duration: str, event: str, group: str | None = N
         x ticks at which the number at risk is printed (default: about 6 round ticks).
     ref:
         reference level for the hazard ratio (default: the first level); the HR printed is the
-        other group versus ``ref``, from :func:`cart19.survival.logrank_hr` with ``hr_method``
+        other group versus ``ref``, from :func:`cart19.stats.survival.logrank_hr` with ``hr_method``
         (``"logrank"`` or ``"mantel_haenszel"``); the legend's title names the orientation.
     show_ci:
         add the pointwise 95% log(-log) confidence band.

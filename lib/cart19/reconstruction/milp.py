@@ -2,7 +2,7 @@
 
 Each of the 110 infused patients gets ~90 binary attributes (sex, age band, blast category, EMD
 sites, genetics, response, toxicity grades, HSCT, relapse, death and cause, coarse time bins).
-Every count target of :mod:`cart19.targets` ("patients for whom all these literals hold") is a
+Every count target of :mod:`cart19.reconstruction.targets` ("patients for whom all these literals hold") is a
 linear equality; a conjunction of two or more literals gets one AND-variable per patient.
 Clinical logic (HSCT only after CR, MRD-negative only in responders, one CRS grade, ...) is hard.
 
@@ -25,7 +25,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from cart19.errors import Cart19Error
-from cart19.targets import CountTarget, where_mask
+from cart19.reconstruction.targets import CountTarget, where_mask
 
 N_PATIENTS = 110
 

@@ -7,11 +7,11 @@ landmarks (Figures 2-7). It is a device for re-running the paper's analyses, nev
 
 Pipeline (pure functions, one seed):
 
-1. :func:`cart19.targets.bind` reads the claim values from ``data/published/claims.csv``;
-2. :func:`cart19.reconstruct_milp.solve` - integer program for the categorical attributes;
-3. :func:`cart19.reconstruct_times.assign_times` - days of HSCT, relapse, death and follow-up;
+1. :func:`cart19.reconstruction.targets.bind` reads the claim values from ``data/published/claims.csv``;
+2. :func:`cart19.reconstruction.milp.solve` - integer program for the categorical attributes;
+3. :func:`cart19.reconstruction.times.assign_times` - days of HSCT, relapse, death and follow-up;
 4. :func:`to_cohort` - the patient table (columns documented in data/cohort/README.md);
-5. ``cart19.continuous.assign_continuous`` (another module) - age, blasts, dose, CAR peak;
+5. ``cart19.reconstruction.continuous.assign_continuous`` (another module) - age, blasts, dose, CAR peak;
 6. :func:`fit_table` - every target with published and reconstructed value (``fit.csv``).
 
 CLI: ``python -m cart19 reconstruct --seed N --out data/cohort/cohort.csv``;
@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cart19 import reconstruct_milp as milp_
-from cart19 import reconstruct_times as times_
-from cart19 import targets as T
+from cart19.reconstruction import milp as milp_
+from cart19.reconstruction import times as times_
+from cart19.reconstruction import targets as T
 from cart19.paths import CLAIMS_CSV, COHORT_CSV
 
 DEFAULT_SEED = 20200526  # the paper's online publication date
@@ -239,29 +239,29 @@ CHAINS = 2
 WARM_ITERS = 4000
 #: attempts at one step before giving up (a warm stage 2 that cannot reach its goal)
 TRIES = 5
-BASE_CODE = ("reconstruct_milp.py", "reconstruct_times.py", "targets.py")
+BASE_CODE = ("cart19.reconstruction.milp", "cart19.reconstruction.times", "cart19.reconstruction.targets")
 
 
 def _continuous(cohort: pd.DataFrame, seed: int, claims: pd.DataFrame) -> pd.DataFrame:
-    from cart19.continuous import assign_continuous
+    from cart19.reconstruction.continuous import assign_continuous
     return assign_continuous(cohort, seed, claims)
 
 
 def _treatment(cohort, not_inf, claims, seed):
-    from cart19.treatment import assign_treatment, treatment_fit
+    from cart19.reconstruction.treatment import assign_treatment, treatment_fit
     c, ni = assign_treatment(cohort, not_inf, claims, seed)
     return c, ni, treatment_fit(c, ni, claims)
 
 
 def inputs_hash(claims_path, code: tuple[str, ...], *extra: str) -> str:
-    """sha256 over the claims file, the named cart19 modules (name and bytes) and ``extra``:
+    """sha256 over the claims file, the named cart19 modules (dotted name and bytes) and ``extra``:
     the content key of anything computed from them (the base cohort, a drawn ensemble)."""
     import hashlib
+    import importlib.util
     h = hashlib.sha256(Path(claims_path).read_bytes())
-    here = Path(__file__).parent
     for name in code:
         h.update(name.encode())
-        h.update((here / name).read_bytes())
+        h.update(Path(importlib.util.find_spec(name).origin).read_bytes())
     for x in extra:
         h.update(x.encode())
     return h.hexdigest()
@@ -345,7 +345,7 @@ def base_state(claims_path, bound, cache: bool = True):
     ``.cache``. Both solves are deterministic, so the result is the same from any source (a
     test re-solves and compares with the committed file). Returns (attrs, Days, allow):
     ``allow`` says which time / KM targets the base misses and by how much
-    (:func:`cart19.reconstruct_times.allowances`); no walked cohort may miss more.
+    (:func:`cart19.reconstruction.times.allowances`); no walked cohort may miss more.
     """
     key = _base_key(claims_path)
     if cache:

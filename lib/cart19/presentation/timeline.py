@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cart19 import claims as C
+from cart19.record import claims as C
 
 #: Claims used for the timeline: event label -> claim id (see data/published/ID_CONVENTIONS.md).
 SCHEDULE_CLAIMS = {

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cart19.targets import CR_ASSESS_DAY, EARLY_DAY, where_mask
+from cart19.reconstruction.targets import CR_ASSESS_DAY, EARLY_DAY, where_mask
 
 WINDOW_START = dt.date(2017, 4, 15)      # first infusion (enrolment opened 1 Apr 2017)
 SWITCH = dt.date(2017, 11, 1)            # 4-1BB only from November 2017 (Methods)

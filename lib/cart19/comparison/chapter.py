@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cart19 import reproduce, scorecard
+from cart19.comparison import reproduce, scorecard
 
 CAVEAT = ("The patient-level data of this trial are not public. Every number computed here comes "
           "from a *reconstructed* cohort: pseudo patient-level data built to agree with the "
@@ -27,12 +27,12 @@ class Chapter:
     published: pd.DataFrame    #: this chapter's published rows
 
     def compare(self, prefix: str | None = None) -> pd.DataFrame:
-        from cart19.tables import comparison
+        from cart19.presentation.tables import comparison
         return comparison(self.card, prefix=prefix)
 
     def show(self, prefix: str | None = None):
         """:meth:`compare` as the book shows it (no row index)."""
-        from cart19.tables import show
+        from cart19.presentation.tables import show
         return show(self.compare(prefix))
 
     def value(self, claim_id: str, field: str | None = None, which: str = "reproduced") -> float:
@@ -50,8 +50,8 @@ class Chapter:
 def load(name: str, claims_path, cohort_path, ids: list[str] | None = None) -> Chapter:
     """Load and reproduce one chapter's claims (those :func:`reproduce.chapter_of` assigns it,
     plus any extra ``ids``)."""
-    from cart19.claims import load_claims
-    from cart19.cohort import load_cohort
+    from cart19.record.claims import load_claims
+    from cart19.cohort.schema import load_cohort
 
     claims = load_claims(claims_path)
     raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
@@ -60,7 +60,7 @@ def load(name: str, claims_path, cohort_path, ids: list[str] | None = None) -> C
     if ids:
         mine |= claims["id"].isin(ids)
     published = claims.loc[mine].reset_index(drop=True)
-    from cart19.validate import not_infused_beside
+    from cart19.cohort.validate import not_infused_beside
 
     reproduced = reproduce.reproduce_all(cohort, published, not_infused_beside(cohort_path))
     card = scorecard.build_scorecard(published, raw, reproduced)

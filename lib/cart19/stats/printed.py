@@ -1,6 +1,6 @@
 """Recomputation of the paper's statistics from the printed numbers.
 
-Pure functions used by :mod:`cart19.audit` to check Tables 2-5, the figure captions
+Pure functions used by :mod:`cart19.record.audit` to check Tables 2-5, the figure captions
 and the text of Zhang et al., Blood Adv 2020;4(10):2325-2338:
 
 * contingency-table tests from counts (Table 3 subgroup P values, Table 4 P values):

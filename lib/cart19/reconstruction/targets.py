@@ -10,7 +10,7 @@ Three kinds of target:
 
 * :class:`CountTarget` - "the number of patients for whom all literals hold equals the claim's
   ``n`` (or ``N``)". A literal is a binary attribute name of the stage-1 model, ``~name`` negates
-  it. These become linear equalities of the stage-1 integer program (``reconstruct_milp``).
+  it. These become linear equalities of the stage-1 integer program (:mod:`cart19.reconstruction.milp`).
 * :class:`TimeTarget` - median / min / max of a day column over a subgroup (stage 2).
 * :class:`KMTarget` - a Kaplan-Meier landmark of OS or LFS in a subgroup (stage 2).
 
@@ -435,10 +435,10 @@ OVERRIDDEN: frozenset[str] = frozenset(c for d in DECISIONS for c in d.overridde
 # reading the claims
 # ------------------------------------------------------------------------------------------
 def read_claims(path: str | Path = CLAIMS_CSV) -> pd.DataFrame:
-    """claims.csv as a DataFrame indexed by id (via cart19.claims.load_claims when present)."""
+    """claims.csv as a DataFrame indexed by id (via cart19.record.claims.load_claims when present)."""
     path = Path(path)
     try:
-        from cart19.claims import load_claims  # owned by the claims engineer
+        from cart19.record.claims import load_claims  # owned by the claims engineer
     except ImportError:  # pragma: no cover - before claims.py lands
         load_claims = None
     if load_claims is not None and path.resolve() == Path(CLAIMS_CSV).resolve():

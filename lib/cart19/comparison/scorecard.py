@@ -1,7 +1,7 @@
 """Reproduction scorecard: every published claim beside its reproduced value (issue: Tables 1-5,
 Figures 2-7 and every number in the text of Zhang et al., Blood Adv 2020;4(10):2325-2338).
 
-The reproduced values come from :mod:`cart19.reproduce` (computed from the cohort); this module only
+The reproduced values come from :mod:`cart19.comparison.reproduce` (computed from the cohort); this module only
 *compares* them with the published record and assigns a status:
 
 - ``exact``: equal at the precision the paper prints (a count equal; a percentage, P, HR, median
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from cart19 import paths
-from cart19.reconstruct_times import km_within
+from cart19.reconstruction.times import km_within
 
 STATUSES = ("exact", "within tolerance", "differs", "not reproducible")
 BASES = ("fitted", "derived", "emergent", "not applicable")
@@ -76,7 +76,7 @@ def _agrees(published: float, reproduced: float, decimals: int | None) -> bool:
 def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float | None, str]:
     """Status, signed difference (reproduced - published, on the primary field) and a note.
 
-    Besides the claim's fields, ``rep`` may carry (from :func:`cart19.reproduce.reproduce_all`):
+    Besides the claim's fields, ``rep`` may carry (from :func:`cart19.comparison.reproduce.reproduce_all`):
     ``mismatch`` - the reproduction exists but cannot be written in the claim's field (e.g. "21 in
     each group" when the groups are unequal): status "differs" with that text; ``detail`` - what
     the value was computed over; ``override`` - the decision (data/cohort/decisions.csv) that
@@ -169,7 +169,7 @@ def build_scorecard(claims: pd.DataFrame, raw_claims: pd.DataFrame,
                     reproduced: pd.DataFrame) -> pd.DataFrame:
     """One row per claim: published, reproduced, difference, status, basis, where reproduced.
 
-    ``reproduced`` is indexed by claim id (from :func:`cart19.reproduce.reproduce_all`), with the
+    ``reproduced`` is indexed by claim id (from :func:`cart19.comparison.reproduce.reproduce_all`), with the
     numeric fields of claims.csv plus ``basis``, ``chapter``, ``tolerance`` and ``reason``.
     """
     rows = []
@@ -206,16 +206,16 @@ def summarise(card: pd.DataFrame, by: str = "source") -> pd.DataFrame:
 
 def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
     """Load the record and the cohort, reproduce every claim, and compare."""
-    from cart19.claims import load_claims
-    from cart19.cohort import load_cohort
-    from cart19.reproduce import reproduce_all
+    from cart19.record.claims import load_claims
+    from cart19.cohort.schema import load_cohort
+    from cart19.comparison.reproduce import reproduce_all
 
     claims_path = claims_path or paths.CLAIMS_CSV
     cohort_path = cohort_path or paths.COHORT_CSV
     claims = load_claims(claims_path)
     raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
     cohort = load_cohort(cohort_path)
-    from cart19.validate import not_infused_beside
+    from cart19.cohort.validate import not_infused_beside
 
     reproduced = reproduce_all(cohort, claims, not_infused_beside(cohort_path))
     return build_scorecard(claims, raw, reproduced)

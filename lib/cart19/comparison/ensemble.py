@@ -8,8 +8,8 @@ ensemble (in parallel with joblib); ``ensemble_summary`` gives its median and 95
 over the ensemble beside the published value, and how often the published conclusion
 (significant or not at .05, and the direction) holds.
 
-The statistics are computed with cart19.survival (logrank, logrank_hr, cox) and
-cart19.forest/cart19.stats (Table 3 2x2 tests); the arms and orientations follow the
+The statistics are computed with cart19.stats.survival (logrank, logrank_hr, cox) and
+cart19.presentation.forest/cart19.stats.printed (Table 3 2x2 tests); the arms and orientations follow the
 paper's wording: Figures 3-7 compare the first-named arm with the second within the CR/CRi
 patients; Table 5's "A vs B" hazard ratios are read as the hazard of B relative to A (the
 only reading under which "bridged into allo-HSCT vs CAR T alone: 12.25" fits the text).
@@ -24,9 +24,9 @@ from joblib import Parallel, delayed
 from matplotlib.figure import Figure
 from scipy import stats
 
-from cart19 import survival
-from cart19.flow import _check_response, _flag
-from cart19.forest import FACTORS, subgroup_levels, subgroup_rates
+from cart19.stats import survival
+from cart19.presentation.flow import _check_response, _flag
+from cart19.presentation.forest import FACTORS, subgroup_levels, subgroup_rates
 
 ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_days", "lfs_event")}
 
@@ -286,7 +286,7 @@ def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 
 
 
 def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
-    """How independent are the cohorts of the ensemble's chains (cart19.reconstruct.ensemble)?
+    """How independent are the cohorts of the ensemble's chains (cart19.reconstruction.pipeline.ensemble)?
 
     Per statistic with a P that varies: the lag-1 autocorrelation of log10 P between consecutive
     cohorts of a chain (pooled over chains), and the effective number of independent cohorts
@@ -344,13 +344,15 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
 # the committed ensemble: drawn once, read by the book and by nbval
 # ------------------------------------------------------------------------------------------
 #: Code whose change invalidates a drawn ensemble (the reconstruction and what it reads).
-ENSEMBLE_CODE = ("reconstruct.py", "reconstruct_milp.py", "reconstruct_times.py", "targets.py",
-                 "continuous.py", "treatment.py", "ensemble.py", "survival.py", "stats.py", "forest.py")
+ENSEMBLE_CODE = tuple(f"cart19.{m}" for m in (
+    "reconstruction.pipeline", "reconstruction.milp", "reconstruction.times", "reconstruction.targets",
+    "reconstruction.continuous", "reconstruction.treatment", "comparison.ensemble", "stats.survival",
+    "stats.printed", "presentation.forest"))
 
 
 def ensemble_key(size: int, seed: int, claims_path) -> dict:
     """What a drawn ensemble depends on: its size, seed, the claims and the reconstruction code."""
-    from cart19.reconstruct import inputs_hash
+    from cart19.reconstruction.pipeline import inputs_hash
 
     return {"ensemble_size": int(size), "seed": int(seed),
             "inputs_sha256": inputs_hash(claims_path, ENSEMBLE_CODE)}
@@ -369,8 +371,8 @@ def load_or_draw(size: int, seed: int, claims_path, stats_path, cohort_dir, n_jo
     import json
     from pathlib import Path as _P
 
-    from cart19.cohort import load_cohort
-    from cart19.reconstruct import ensemble as draw
+    from cart19.cohort.schema import load_cohort
+    from cart19.reconstruction.pipeline import ensemble as draw
 
     stats_path = _P(stats_path)
     key_path = stats_path.with_suffix(".json")

@@ -1,6 +1,6 @@
 """Continuous variables of the reconstructed cohort (issue 4, item 3).
 
-The integer program (``cart19.reconstruct``) gives each of the 110 infused
+The integer program (``cart19.reconstruction.pipeline``) gives each of the 110 infused
 patients categories only (age group, blast category, dose group, ...).  This
 module adds plausible continuous values that agree with those categories and
 reproduce the published summaries of Zhang et al., Blood Adv 2020;4(10):2325:
@@ -21,7 +21,7 @@ reproduce the published summaries of Zhang et al., Blood Adv 2020;4(10):2325:
                          patients only (NaN for everyone else).
 
 Every published number is read from ``data/published/claims.csv`` (via
-``cart19.claims.load_claims``); nothing the paper prints is typed in here.
+``cart19.record.claims.load_claims``); nothing the paper prints is typed in here.
 What *is* written here are definitions (category boundaries, the conditioning
 age rule) and modelling assumptions (distribution shapes), each marked below.
 These values are a reconstruction, not the trial's data: medians, ranges,
@@ -62,7 +62,7 @@ COLUMNS = {
 OPTIONAL = {"cns_status", "age_le5", "dose_lt1"}
 
 # Fallback: when a readable column above is absent, derive it from the 0/1
-# attributes of the stage-1 integer program (cart19.reconstruct_milp.ATTRS).
+# attributes of the stage-1 integer program (cart19.reconstruction.milp.ATTRS).
 ATTR_FALLBACK = {
     "age_group": ("child",), "sex": ("male",), "blasts_cat": ("bl_lt5", "bl_gt20"),
     "cns_leukemia": ("cns",), "cns_status": ("cns2", "cns3"), "costim": ("cd28",),
@@ -321,7 +321,7 @@ def _count(claims: pd.DataFrame, key: str) -> tuple[str, int]:
 
 
 def _load_claims() -> pd.DataFrame:
-    from cart19.claims import load_claims  # local import: module owned by another engineer
+    from cart19.record.claims import load_claims  # local import: module owned by another engineer
     return load_claims()
 
 
@@ -881,7 +881,7 @@ def assign_continuous(cohort: pd.DataFrame, seed: int,
 
     Pure and deterministic for a seed: returns a new frame (rows in the input
     order) with the columns of ``OUT`` added.  ``claims`` defaults to
-    ``cart19.claims.load_claims()``.  Raises CohortColumnError (a ValueError)
+    ``cart19.record.claims.load_claims()``.  Raises CohortColumnError (a ValueError)
     naming the column when a needed categorical column is missing or
     unreadable, or when the categories make a published summary impossible.
     """

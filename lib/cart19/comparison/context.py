@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cart19.forest import clopper_pearson
+from cart19.presentation.forest import clopper_pearson
 
 #: Literature claims: id -> (section, reference numbers the paper cites, who/what they are).
 #: Reference list of Zhang et al. 2020: 5 Park 2018 NEJM, 6 Davila 2014 STM, 7 Maude 2014 NEJM,

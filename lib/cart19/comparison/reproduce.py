@@ -5,8 +5,8 @@ the reproduced value in the same fields the record uses (n, N, percent, median, 
 dispersion, p, hr, ci_low, ci_high), its *basis* and the chapter that shows it:
 
 - ``fitted``: the reconstruction was constrained to it (every count target of
-  :mod:`cart19.targets`, the Kaplan-Meier landmarks, the time medians/ranges, the continuous
-  summaries of :mod:`cart19.continuous`);
+  :mod:`cart19.reconstruction.targets`, the Kaplan-Meier landmarks, the time medians/ranges, the continuous
+  summaries of :mod:`cart19.reconstruction.continuous`);
 - ``derived``: follows arithmetically from fitted counts (a percentage of fitted counts, a
   chi-square P of a fitted 2x2 table);
 - ``emergent``: never targeted (log-rank P values, hazard ratios, Cox models, t-tests on the
@@ -14,8 +14,8 @@ dispersion, p, hr, ci_low, ci_high), its *basis* and the chapter that shows it:
 
 Subgroups are written as conjunctions of literals over the binary attributes of the
 reconstruction (``("cr", "~hsct")`` = responders not transplanted), the same language as
-:mod:`cart19.targets`, so a claim and its target always mean the same patients. Nothing here
-reads a published value to compute a reproduced one (the comparison is :mod:`cart19.scorecard`).
+:mod:`cart19.reconstruction.targets`, so a claim and its target always mean the same patients. Nothing here
+reads a published value to compute a reproduced one (the comparison is :mod:`cart19.comparison.scorecard`).
 """
 from __future__ import annotations
 
@@ -28,9 +28,10 @@ import pandas as pd
 
 from lifelines.exceptions import ConvergenceError
 
-from cart19 import survival, targets as T
+from cart19.stats import survival
+from cart19.reconstruction import targets as T
 from cart19.errors import InputError
-from cart19.reconstruct_times import SWITCH
+from cart19.reconstruction.times import SWITCH
 
 # ------------------------------------------------------------------------------------------
 # subgroups used by more than one table/figure (Zhang et al. Table 3 rows, Figures 3-7 arms)
@@ -117,10 +118,10 @@ def attribute_frame(cohort: pd.DataFrame) -> pd.DataFrame:
     """The cohort with the reconstruction's binary attributes added.
 
     The mapping cohort columns -> attributes is the reconstruction's own
-    (:func:`cart19.reconstruct.attributes_from_cohort`), so targets and reproductions share it.
+    (:func:`cart19.reconstruction.pipeline.attributes_from_cohort`), so targets and reproductions share it.
     ``bm_zero`` (no marrow blasts) is added here: only the Results' CNS sentence needs it.
     """
-    from cart19.reconstruct import attributes_from_cohort
+    from cart19.reconstruction.pipeline import attributes_from_cohort
     attrs = attributes_from_cohort(cohort)
     extra = attrs[[c for c in attrs.columns if c not in cohort.columns]]
     out = pd.concat([cohort.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
@@ -159,7 +160,7 @@ def median_of(column, lits=(), scale: float = 1.0) -> Callable:
 
 
 def landmark_days(claim_id: str) -> float:
-    """1y -> 365 days, 6m -> 182.5 days (the convention of cart19.targets.km_days)."""
+    """1y -> 365 days, 6m -> 182.5 days (the convention of cart19.reconstruction.targets.km_days)."""
     suffix = claim_id.split(".")[-1] if not claim_id.endswith(".rep2") else claim_id.split(".")[-2]
     num, unit = float(suffix[:-1]), suffix[-1]
     return num * 365.0 if unit == "y" else num * 365.25 / 12
@@ -203,13 +204,13 @@ def prism_hr(endpoint, a, b, method: str = "logrank") -> Callable:
 
 
 #: SPSS prints several tests for a crosstab; which one each printed P comes from is established
-#: by the audit (cart19.audit, check "p.<claim>": the tests that reproduce the printed P). Where
+#: by the audit (cart19.record.audit, check "p.<claim>": the tests that reproduce the printed P). Where
 #: several do, the first in this order is used; where none does, Pearson's chi-square.
 TEST_PREFERENCE = ("pearson", "yates", "fisher", "likelihood_ratio", "linear_by_linear")
 
 
 def crosstab_p(table: np.ndarray, test: str = "pearson") -> float:
-    from cart19.stats import contingency_tests
+    from cart19.stats.printed import contingency_tests
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2:  # one outcome only: no association to test
         return 1.0
@@ -236,7 +237,7 @@ def chi2_arms_p(levels: list[tuple], arms: tuple[tuple, tuple], test: str = "pea
 
 def tests_used(claims: pd.DataFrame) -> dict[str, str]:
     """claim id of a crosstab P -> the test that reproduces the printed value (audit)."""
-    from cart19.audit import run_audit
+    from cart19.record.audit import run_audit
     audit = run_audit(claims)
     out = {}
     for _, row in audit[audit["check_id"].str.startswith("p.")].iterrows():
@@ -424,7 +425,7 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
     put("abstract.mv.hsct.hr", forward_hr("os", "hsct", TABLE5["os"]), "emergent")
     put("abstract.mv.tp53.hr", forward_hr("os", "tp53", TABLE5["os"]), "emergent")
 
-    # ---- continuous summaries (cart19.continuous) and times (stage 2) --------------------------
+    # ---- continuous summaries (cart19.reconstruction.continuous) and times (stage 2) --------------------------
     for cid, col, lits, *scale in (  # scale: the cohort stores doses in 10^5 cells/kg
         ("table1.age", "age_years", ()), ("results.age.range", "age_years", ()),
         ("table1.bm_blasts", "bm_blasts_pct", ()),
@@ -617,7 +618,7 @@ def _honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
 
 def overridden_fields(claim_id: str) -> dict[str, str]:
     """Fields of a claim that a decision overrides on their own (``"<id>:<field>"`` in
-    :data:`cart19.targets.OVERRIDDEN`, e.g. D15 on the minimum of ``results.tp53.relapse_time``):
+    :data:`cart19.reconstruction.targets.OVERRIDDEN`, e.g. D15 on the minimum of ``results.tp53.relapse_time``):
     field -> decision key."""
     out = {}
     for d in T.DECISIONS:
@@ -650,13 +651,13 @@ def override_note(claim_id: str, claims: pd.DataFrame) -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# treatment course (cart19.treatment) and costimulatory-domain periods (Methods)
+# treatment course (cart19.reconstruction.treatment) and costimulatory-domain periods (Methods)
 # ------------------------------------------------------------------------------------------
 #: "4-1BB ... was used after November 2017 for all subsequent 68 enrolled patients" (Methods,
 #: "Clinical procedures"), read as infused from 1 November 2017 on - the reading of the
 #: reconstruction's stage 2, whose date this is. Not a number of the record.
 COSTIM_SWITCH = pd.Timestamp(SWITCH)
-_TREATMENT_REASON = ("the cohort has no {col!r} column: cart19.treatment.assign_treatment adds it "
+_TREATMENT_REASON = ("the cohort has no {col!r} column: cart19.reconstruction.treatment.assign_treatment adds it "
                      "(the paper gives only this summary)")
 
 
@@ -666,7 +667,7 @@ def _needs(ctx: Context, col: str) -> str | None:
 
 def vein_to_vein(not_infused: pd.DataFrame | None) -> Callable:
     """Methods: leukapheresis -> infusion, median (range), over every patient who has the interval
-    (the infused: the not-infused have none, see cart19.treatment)."""
+    (the infused: the not-infused have none, see cart19.reconstruction.treatment)."""
     col = "leukapheresis_to_infusion_days"
 
     def f(ctx):
@@ -729,11 +730,11 @@ def costim_period(which: str) -> Callable:
 
 
 def treatment_rules(not_infused: pd.DataFrame | None) -> dict[str, tuple[Callable, str]]:
-    """claim id -> (function, basis) for the treatment-course claims. The cart19.treatment targets
+    """claim id -> (function, basis) for the treatment-course claims. The cart19.reconstruction.treatment targets
     are "fitted" (assign_treatment places them exactly); the costimulatory-domain periods are
     "derived": they follow from the fitted Table 3 domain counts and the reconstruction's dating of
     infusions, not from a target bound to these claims."""
-    from cart19.treatment import BRIDGING, BRIDGING_INTENSIVE, BRIDGING_LOW, CYCLES, VEIN_TO_VEIN
+    from cart19.reconstruction.treatment import BRIDGING, BRIDGING_INTENSIVE, BRIDGING_LOW, CYCLES, VEIN_TO_VEIN
     rules = {
         VEIN_TO_VEIN: (vein_to_vein(not_infused), "fitted"),
         BRIDGING: (bridging_count(("low-moderate", "intensive"), not_infused, True), "fitted"),
@@ -767,8 +768,8 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
 
     ``not_infused`` (data/cohort/not_infused.csv) gives the enrolment counts (115 enrolled,
     110 infused) of the Abstract, Methods and Results, and - with its ``bridging`` column from
-    :func:`cart19.treatment.assign_treatment` - the bridging counts over all enrolled patients.
-    Further columns, read by :func:`cart19.scorecard.compare_claim`: ``override`` (the decision that
+    :func:`cart19.reconstruction.treatment.assign_treatment` - the bridging counts over all enrolled patients.
+    Further columns, read by :func:`cart19.comparison.scorecard.compare_claim`: ``override`` (the decision that
     overrides the claim or one of its fields), ``detail`` (what the value was computed over) and
     ``mismatch`` (a reproduction that exists but cannot be written in the claim's field, shown as
     "differs").

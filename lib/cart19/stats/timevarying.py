@@ -25,8 +25,8 @@ from lifelines.utils import add_covariate_to_timeline, to_long_format
 from matplotlib.figure import Figure
 from scipy import stats
 
-from cart19.flow import _check_response, _flag
-from cart19.survival import cox
+from cart19.presentation.flow import _check_response, _flag
+from cart19.stats.survival import cox
 
 #: endpoint -> (duration, event) columns of :func:`cr_patients`, both counted from infusion
 ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_from_infusion", "lfs_event")}

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cart19 import params as P
+from cart19.book import params as P
 from cart19.errors import Cart19Error, InputError
 from cart19.paths import ROOT
 
@@ -70,6 +70,9 @@ KERNEL_ENV = {
     "PYTHONHASHSEED": "0",          # set/dict order in outputs
     "SOURCE_DATE_EPOCH": "0",       # matplotlib writes no date into SVG/PDF
     "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    # the same OpenBLAS kernels on every AVX2 machine (see cart19._pin_blas_kernel)
+    **({"OPENBLAS_CORETYPE": os.environ["OPENBLAS_CORETYPE"]} if "OPENBLAS_CORETYPE" in os.environ
+       else {}),
 }
 IPYTHON_KERNEL_CONFIG = "c.IPKernelApp.log_level = 'CRITICAL'\n"
 MATPLOTLIBRC = "svg.hashsalt: cart19\nsvg.fonttype: path\n"
@@ -422,7 +425,7 @@ def why(old: dict | None, new: dict, output_ok: bool) -> str:
     if old.get("format") != new["format"]:
         reasons.append("build format")
     if old.get("build_code") != new["build_code"]:
-        reasons.append("build code (cart19/build.py: execute, normalize, scrubbers)")
+        reasons.append("build code (cart19/book/build.py: execute, normalize, scrubbers)")
     if old.get("source") != new["source"]:
         reasons.append("source")
     for k in ("lib", "reads"):
@@ -727,11 +730,11 @@ def _line(status: str, stem: str, seconds: float | None, note: str = "") -> None
 
 
 def _validate_reads(layout: Layout, rels: list[str]) -> None:
-    """Check the input files chapters read with their loaders (cart19.validate) before any kernel
+    """Check the input files chapters read with their loaders (cart19.cohort.validate) before any kernel
     starts, so a bad cell is named (file, column, row, rule) instead of failing inside a notebook.
     Files found valid are remembered by content hash in .cache/build/valid.json (no-op rebuilds stay
     fast: no pandas import)."""
-    from cart19 import validate
+    from cart19.cohort import validate
 
     memo_path = layout.cache / "valid.json"
     try:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cart19.reproduce import ENDPOINTS, Context, _two_arm, attribute_frame, chi2_p
-from cart19 import survival
+from cart19.comparison.reproduce import ENDPOINTS, Context, _two_arm, attribute_frame, chi2_p
+from cart19.stats import survival
 
 #: (conclusion in our words, where the paper says it, kind, population, arm a, arm b, expects a
 #: difference?) - arms are literal conjunctions over the reconstruction's attributes.

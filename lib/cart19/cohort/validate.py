@@ -4,15 +4,15 @@ Loads every input file of the book with the loader that the chapters use, so a b
 reported here (file, column, 1-based row, rule: :class:`cart19.errors.InputError`) instead of in the
 middle of a build. The loaders own the rules; this module only knows which loader reads which file:
 
-- ``data/published/claims.csv``  -> :func:`cart19.claims.load_claims` (the published record, every
+- ``data/published/claims.csv``  -> :func:`cart19.record.claims.load_claims` (the published record, every
   number printed in Zhang et al. 2020, abstract, text, Tables 1-5, figure captions);
-- ``data/published/readings.csv`` -> :func:`cart19.audit.adopted_readings` (the readings adopted
+- ``data/published/readings.csv`` -> :func:`cart19.record.audit.adopted_readings` (the readings adopted
   where the paper contradicts itself; its claim ids are checked against the claims file validated);
-- ``data/cohort/cohort.csv``      -> :func:`cart19.cohort.load_cohort` (the *reconstructed* pseudo
+- ``data/cohort/cohort.csv``      -> :func:`cart19.cohort.schema.load_cohort` (the *reconstructed* pseudo
   patient-level cohort, not the trial's data);
 - ``data/cohort/not_infused.csv`` -> :func:`load_not_infused` below (the 5 of 115
   enrolled patients whose product was not infused; the patient-flow chapter);
-- ``notebooks/params.yml``        -> :func:`cart19.params.load_params` (the build's parameters).
+- ``notebooks/params.yml``        -> :func:`cart19.book.params.load_params` (the build's parameters).
 
 Files matching :data:`OPTIONAL_LOADERS` (the ensemble's cohorts) are checked when present. Any other
 file under ``data/`` that no loader reads is listed as unchecked (a data file
@@ -44,12 +44,12 @@ __all__ = ["LOADERS", "OPTIONAL_LOADERS", "input_files", "loader_for", "load_not
 #: Input file (relative to the repository root) -> (module, loader function). Order = check order.
 #: The parameters come first, as in the build (and they are cheap: no pandas import).
 LOADERS: dict[str, tuple[str, str]] = {
-    "notebooks/params.yml": ("cart19.params", "load_params"),
-    "data/published/claims.csv": ("cart19.claims", "load_claims"),
-    "data/published/readings.csv": ("cart19.audit", "adopted_readings"),
-    "data/cohort/cohort.csv": ("cart19.cohort", "load_cohort"),
-    # cart19.cohort has no loader for this file yet: the small one below stands in for it
-    "data/cohort/not_infused.csv": ("cart19.validate", "load_not_infused"),
+    "notebooks/params.yml": ("cart19.book.params", "load_params"),
+    "data/published/claims.csv": ("cart19.record.claims", "load_claims"),
+    "data/published/readings.csv": ("cart19.record.audit", "adopted_readings"),
+    "data/cohort/cohort.csv": ("cart19.cohort.schema", "load_cohort"),
+    # cart19.cohort.schema has no loader for this file yet: the small one below stands in for it
+    "data/cohort/not_infused.csv": ("cart19.cohort.validate", "load_not_infused"),
 }
 #: Loaders that check ids against the published record get the record being validated (so
 #: ``--claims P`` is used throughout): input -> keyword argument of its loader.
@@ -58,7 +58,7 @@ CLAIMS = "data/published/claims.csv"
 #: Further inputs that may or may not be there (glob below the root -> loader): checked when present,
 #: never required. The ensemble's cohorts are cohorts like any other.
 OPTIONAL_LOADERS: dict[str, tuple[str, str]] = {
-    "data/cohort/ensemble/*.csv": ("cart19.cohort", "load_cohort"),
+    "data/cohort/ensemble/*.csv": ("cart19.cohort.schema", "load_cohort"),
 }
 #: Directories under data/ that hold build outputs (written by notebooks), not inputs.
 OUTPUT_DIRS = ("data/derived/",)
@@ -95,7 +95,7 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
 
     Rules (pandera): every column present; ``patient_id`` non-empty, without spaces and unique;
     ``status`` and ``reason`` non-empty. The first failure raises InputError (file, column, row, rule).
-    Here rather than in cart19.cohort only because that module has no loader for this file yet.
+    Here rather than in cart19.cohort.schema only because that module has no loader for this file yet.
     """
     import pandas as pd
     import pandera.pandas as pa
@@ -131,8 +131,8 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
         rule = (err.check.error if isinstance(err.check, pa.Check) and err.check.error else str(err))
         raise InputError(path, rule, column=col, row=row,
                          value=df[col].iloc[row - 1] if col in df.columns and row else None) from None
-    # the treatment-course columns (bridging, vein-to-vein), when present (cart19.treatment)
-    from cart19.cohort import validate_not_infused_treatment
+    # the treatment-course columns (bridging, vein-to-vein), when present (cart19.reconstruction.treatment)
+    from cart19.cohort.schema import validate_not_infused_treatment
     validate_not_infused_treatment(df, path)
     return df
 

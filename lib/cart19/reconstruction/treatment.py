@@ -44,7 +44,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from cart19 import targets as T
+from cart19.reconstruction import targets as T
 from cart19.errors import InputError
 from cart19.paths import CLAIMS_CSV
 
@@ -177,7 +177,7 @@ def assign_treatment(cohort: pd.DataFrame, not_infused: pd.DataFrame, claims: pd
         claims.attrs["source"] = str(claims_path)
     for cid in CLAIM_IDS:
         if cid not in claims.index:
-            raise InputError(_src(claims), f"claim id {cid!r} needed by cart19.treatment is missing",
+            raise InputError(_src(claims), f"claim id {cid!r} needed by cart19.reconstruction.treatment is missing",
                              column="id")
     rng_v, rng_b, rng_c = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     co, ni = cohort.copy(), not_infused.copy()

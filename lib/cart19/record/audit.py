@@ -1,7 +1,7 @@
 """Automated consistency audit of the numbers published in Zhang et al., Blood Adv 2020.
 
 ``run_audit(claims)`` takes the published record (``data/published/claims.csv``, read by
-:func:`cart19.claims.load_claims`) and returns one row per check:
+:func:`cart19.record.claims.load_claims`) and returns one row per check:
 
 ========== ============================================================================
 column     meaning
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from cart19 import paths
-from cart19 import stats as S
+from cart19.stats import printed as S
 from cart19.errors import InputError
 
 READINGS_CSV = paths.DATA / "published" / "readings.csv"
@@ -1517,7 +1517,7 @@ def _marker_checks(c: _Claims, out: _Out) -> None:
 def run_audit(claims: pd.DataFrame) -> pd.DataFrame:
     """Run every consistency check on the published record (one row per check).
 
-    ``claims`` is the frame of :func:`cart19.claims.load_claims`. Checks whose claims are
+    ``claims`` is the frame of :func:`cart19.record.claims.load_claims`. Checks whose claims are
     absent come back as ``not checkable`` naming the missing ids, so a partial record still
     audits. Columns: :data:`COLUMNS` plus ``tests`` (which tests reproduce a P, if any).
     """
@@ -1600,7 +1600,7 @@ def adopted_readings(path: str | Path = READINGS_CSV,
     there is one (e.g. ``n`` = 24; several values are ';'-separated in the order of
     ``claims``), ``checks`` the audit checks that show the conflict.
     Validates that every claim id exists in the record (``claims``, default
-    :func:`cart19.claims.load_claims`) and raises :class:`InputError` naming file, column,
+    :func:`cart19.record.claims.load_claims`) and raises :class:`InputError` naming file, column,
     row and rule otherwise.
     """
     file = Path(path)
@@ -1612,7 +1612,7 @@ def adopted_readings(path: str | Path = READINGS_CSV,
         raise InputError(file, f"header must be {','.join(READING_COLUMNS)}",
                          column=None if not rows else (rows[0][0] if rows[0] else None))
     if claims is None:
-        from cart19.claims import load_claims
+        from cart19.record.claims import load_claims
         claims = load_claims()
     known = set(claims["id"])
     seen = set()
@@ -1657,7 +1657,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--readings", default=None,
                     help="also validate this readings.csv (default: the project's)")
     args = ap.parse_args(argv)
-    from cart19.claims import load_claims
+    from cart19.record.claims import load_claims
     claims = load_claims(args.claims)
     audit = run_audit(claims)
     if args.readings:

@@ -2,7 +2,7 @@
 
 Every function takes a frame with an ``id`` column and the numeric fields of claims.csv (n, N,
 percent, mean, dispersion, median, min, max, hr, ci_low, ci_high, p, p_cmp) - either the published
-record or :func:`cart19.reproduce.reproduce_all`'s output - and returns the table in the paper's
+record or :func:`cart19.comparison.reproduce.reproduce_all`'s output - and returns the table in the paper's
 layout. The same function renders both, so the published and reproduced tables line up cell by cell.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Figures 2-7 of Zhang et al. 2020 regenerated from the cohort (Kaplan-Meier, OS and LFS).
 
 Each paper figure is a pair of panels (A: OS, B: LFS; Figure 2 has four, A-D, for all 110 patients
-and the 102 responders). The arms are the ones :mod:`cart19.reproduce` uses for the captions'
+and the 102 responders). The arms are the ones :mod:`cart19.comparison.reproduce` uses for the captions'
 landmarks, log-rank P values and hazard ratios (``reproduce.FIG_ARMS``), so a figure and the
 numbers printed beside it always describe the same patients.
 """
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cart19 import figures
-from cart19.reproduce import FIG_ARMS, Context, attribute_frame
+from cart19.presentation import figures
+from cart19.comparison.reproduce import FIG_ARMS, Context, attribute_frame
 
 #: figure -> (title, label of the first-named arm, label of the second). Labels are short enough
 #: for the at-risk rows under a figure of the book's width.
@@ -88,7 +88,7 @@ def landmark_table(cohort: pd.DataFrame, days: float) -> pd.DataFrame:
     The paper prints 1-year (6-month for TP53) landmarks; this answers the same question at the
     landmark a reader chooses (book parameter ``landmark_days``).
     """
-    from cart19 import survival
+    from cart19.stats import survival
 
     ctx = Context(attribute_frame(cohort))
     arms = [("Figure 2", "All infused", ()), ("Figure 2", "Patients in CR", ("cr",))]

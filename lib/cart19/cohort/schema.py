@@ -5,7 +5,7 @@ The cohort is a RECONSTRUCTION from published aggregates (Zhang et al., Blood Ad
 ranges, allowed categories and the clinical logic of Tables 3-4 and the Results (HSCT only after
 CR/CRi, MRD-negative only in responders, relapse only after response, death not before relapse
 or HSCT, follow-up covering every event, OS and LFS derived as Methods define them) - as a
-pandera schema (the treatment-course columns of :mod:`cart19.treatment` are optional: checked when
+pandera schema (the treatment-course columns of :mod:`cart19.reconstruction.treatment` are optional: checked when
 present), and :func:`load_cohort` turns the first violation into
 :class:`cart19.errors.InputError` naming file, column, 1-based row and rule.
 """
@@ -20,8 +20,8 @@ from pandera.errors import SchemaError
 
 from cart19.errors import InputError, utf8_error
 from cart19.paths import COHORT_CSV
-from cart19.targets import CR_ASSESS_DAY
-from cart19.treatment import BRIDGING_LEVELS
+from cart19.reconstruction.targets import CR_ASSESS_DAY
+from cart19.reconstruction.treatment import BRIDGING_LEVELS
 
 FLAGS = ["age_le5", "emd", "cns_leukemia", "testicular", "emd_diffuse", "emd_single_site",
          "bcr_abl", "cml_blast_crisis", "tel_aml1", "e2a_pbx1", "e2a_hlf", "ikzf1", "tp53",
@@ -44,7 +44,7 @@ OPTIONAL_CATEGORIES = {
     "death_cause": ["leukemia", "GVHD", "infection", "other"],
     "gvhd_after_cart": ["acute grade 1", "acute grade 3", "chronic extensive"],
 }
-#: Treatment-course columns (cart19.treatment; Methods "Clinical procedures", Table 1 row labels).
+#: Treatment-course columns (cart19.reconstruction.treatment; Methods "Clinical procedures", Table 1 row labels).
 #: OPTIONAL: checked whenever present, so a cohort written before they existed still loads.
 TREATMENT_INTS = {"leukapheresis_to_infusion_days": "days must be >= 0",
                   "prior_chemo_cycles": "cycles must be >= 0"}
@@ -186,7 +186,7 @@ def validate(df: pd.DataFrame, path: str | Path = "<cohort>") -> pd.DataFrame:
 
 
 def not_infused_treatment_schema() -> pa.DataFrameSchema:
-    """The treatment-course columns of not_infused.csv (cart19.treatment), optional: the bridging
+    """The treatment-course columns of not_infused.csv (cart19.reconstruction.treatment), optional: the bridging
     label in the allowed set; no leukapheresis-to-infusion interval (these patients were never
     infused, Methods: 110 of 115 products infused)."""
     allowed = TREATMENT_CATEGORIES["bridging"]

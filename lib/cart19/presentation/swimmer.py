@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from cart19.flow import _check_response, _flag
+from cart19.presentation.flow import _check_response, _flag
 
 GROUPS = ("Bridged into allo-HSCT", "CAR T alone (CR/CRi)", "No response")
 GROUP_COLORS = {GROUPS[0]: "#4c78a8", GROUPS[1]: "#f58518", GROUPS[2]: "#9d9d9d"}

@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from cart19.flow import _check_response, _flag
-from cart19.stats import two_by_two_tests
+from cart19.presentation.flow import _check_response, _flag
+from cart19.stats.printed import two_by_two_tests
 
 #: Table 3 outcomes: key -> label
 OUTCOMES = {"cr": "CR rate", "crs34": "Grade 3-4 CRS", "neuro23": "Grade 2-3 neurotoxicity"}
@@ -88,7 +88,7 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
 
 def two_by_two_p(k1: int, n1: int, k2: int, n2: int) -> dict:
     """P values for a 2x2 table: Pearson chi-square, Yates-corrected chi-square and Fisher's
-    exact test (two-sided), from :func:`cart19.stats.two_by_two_tests` (the paper says
+    exact test (two-sided), from :func:`cart19.stats.printed.two_by_two_tests` (the paper says
     "chi-square tests" in SPSS crosstabs, which print all of them, without saying which
     row it reports). A chi-square P is NaN when a whole row or column is empty.
     """
@@ -211,7 +211,7 @@ def hr_forest(table5_published: pd.DataFrame, table5_reproduced: pd.DataFrame) -
     """Table 5 hazard ratios, published vs reproduced, on a log axis (one panel per endpoint).
 
     Both tables need ``endpoint`` (os/lfs), ``factor`` (keys of ``TABLE5``), ``hr`` and the CI
-    as ``ci_low/ci_high`` (claims.csv) or ``ci_lower/ci_upper`` (cart19.survival.cox). The
+    as ``ci_low/ci_high`` (claims.csv) or ``ci_lower/ci_upper`` (cart19.stats.survival.cox). The
     caller must put the reproduced HRs in the published orientation; this function only draws.
     """
     pub, rep = _hr_columns(table5_published), _hr_columns(table5_reproduced)

@@ -1,0 +1,1 @@
+"""Published beside reproduced: every claim computed from a cohort, compared, summarised."""

@@ -1,0 +1,1 @@
+"""Tables and figures in the paper's layout, and the book's own plots."""
