@@ -17,6 +17,8 @@ from cart19.book import build as B
 from cart19.book import params as P
 from cart19.errors import InputError
 from cart19.paths import ROOT
+from minirepo import make_repo
+from minirepo import write_nb as _write_nb
 
 # ------------------------------------------------------------------------------------ static analysis
 
@@ -289,49 +291,10 @@ def test_normalize_writes_checkout_and_venv_paths_as_placeholders(tmp_path):
 
 
 # ------------------------------------------------------------------------------- integration (kernels)
-NOTEBOOK = """\
----
-jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
-kernelspec: {{name: python3, display_name: Python 3}}
-cart19: {{reads: {reads}, writes: {writes}}}
----
-
-# {title}
-
-```{{code-cell}} python
-:tags: [parameters]
-{params}
-```
-
-```{{code-cell}} python
-{code}
-```
-"""
-
-
-def _write_nb(root: Path, stem: str, code: str, params: str = "seed = 1", reads=(), writes=()):
-    (root / "notebooks" / f"{stem}.md").write_text(NOTEBOOK.format(
-        reads=json.dumps(list(reads)), writes=json.dumps(list(writes)), title=stem, params=params,
-        code=code))
-
-
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     """A minimal repository: two chapters importing different lib modules, one reading a data file."""
-    root = tmp_path / "repo"
-    for d in ("notebooks", "book", "data"):
-        (root / d).mkdir(parents=True)
-    _lib(root, {"__init__": "", "alpha": "def value():\n    return 1\n",
-                "beta": "from cart19 import gamma\n\ndef value():\n    return gamma.G\n",
-                "gamma": "G = 2\n"})
-    (root / "requirements.lock").write_text("pkg==1\n")
-    (root / "notebooks" / "params.yml").write_text("seed: 1   # random seed\n"
-                                                   "size: 3   # a size\n")
-    (root / "data" / "x.csv").write_text("a\n1\n")
-    _write_nb(root, "01_a", "import cart19.alpha\nprint(cart19.alpha.value() + seed)",
-              reads=["data/x.csv"])
-    _write_nb(root, "02_b", "from cart19 import beta\nprint(beta.value() * size)",
-              params="seed = 1\nsize = 3")
+    root = make_repo(tmp_path / "repo")
     # the build exports PYTHONPATH/CART19_ROOT for its kernels: keep them out of the other tests
     monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setenv("PYTHONPATH", "")
