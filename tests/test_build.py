@@ -467,6 +467,21 @@ def test_an_undeclared_read_fails_the_build_naming_the_file(repo):
     assert _build(repo)["executed"] == 1 and _stdout(repo, "02_b").strip() == "4"
 
 
+def test_data_files_declared_by_a_lib_module_are_reads_of_its_importers(repo):
+    (repo.root / "data" / "design.yml").write_text("a: 1\n")
+    (repo.lib / "gamma.py").write_text('DATA_READS = ("data/design.yml",)\nimport os\n'
+                                       "G = len(open(os.path.join(os.environ['CART19_ROOT'], "
+                                       "'data', 'design.yml')).read())\n")
+    r = _build(repo)  # 02_b imports beta -> gamma, which reads the file: allowed, and keyed
+    assert r["executed"] == 2 and _stdout(repo, "02_b").strip() == "15"
+    (repo.root / "data" / "design.yml").write_text("a: 22\n")
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (1, 1) and _stdout(repo, "02_b").strip() == "18"
+    (repo.lib / "gamma.py").write_text("DATA_READS = [f'data/{1}']\nG = 1\n")
+    with pytest.raises(B.BuildError, match="DATA_READS must be a literal tuple of paths"):
+        _build(repo)
+
+
 def test_a_read_in_a_worker_process_is_traced_too(repo):
     (repo.root / "data" / "secret.csv").write_text("s\n1\n")
     code = ("import subprocess, sys\n"
