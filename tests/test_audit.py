@@ -193,13 +193,15 @@ def test_adopted_readings_load_and_point_at_real_checks(claims, audit):
     assert r["reading_id"].is_unique and len(r) >= 10
     checks = set(audit["check_id"])
     for _, x in r.iterrows():
-        for ck in x["checks"].split(";"):
+        named = [ck for ck in x["checks"].split(";") if ck]
+        for ck in named:
             assert ck in checks, (x["reading_id"], ck)
-        # a reading only exists where the audit found a problem
-        verdicts = {_row(audit, ck)["verdict"] for ck in x["checks"].split(";")}
-        assert verdicts - {"consistent"}, x["reading_id"]
+        # a conflict the audit shows is one it finds a problem with
+        if x["kind"] == "conflict" and named:
+            verdicts = {_row(audit, ck)["verdict"] for ck in named}
+            assert verdicts - {"consistent"}, x["reading_id"]
     bm = r.set_index("reading_id").loc["table1_bm_blasts_5_20"]
-    assert (bm["field"], bm["adopted_value"]) == ("n", "24")
+    assert (bm["field"], bm["adopted_value"], bm["effect"]) == ("n", "24", "drop")
 
 
 def _write_readings(tmp_path, mutate) -> Path:
@@ -213,7 +215,7 @@ def _write_readings(tmp_path, mutate) -> Path:
 
 def test_readings_bad_claim_id(tmp_path, claims):
     def m(rows):
-        rows[2][2] = "table9.nothing"
+        rows[2][4] = "table9.nothing"
     with pytest.raises(InputError) as e:
         A.adopted_readings(_write_readings(tmp_path, m), claims)
     msg = str(e.value)
@@ -222,7 +224,7 @@ def test_readings_bad_claim_id(tmp_path, claims):
 
 def test_readings_empty_cell_and_bad_header(tmp_path, claims):
     def m(rows):
-        rows[1][5] = ""
+        rows[1][8] = ""
     with pytest.raises(InputError) as e:
         A.adopted_readings(_write_readings(tmp_path, m), claims)
     assert "column 'reading'" in str(e.value) and "row 1" in str(e.value)

@@ -6,8 +6,11 @@ file only dispatches, so the modules stay independent of one another.
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 
+from cart19 import io
 from cart19.errors import Cart19Error
 
 COMMANDS = {
@@ -35,9 +38,20 @@ def main(argv: list[str] | None = None) -> int:
     if name not in COMMANDS:
         print(f"cart19: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
+    # a file-size limit (ulimit -f) makes a write fail with EFBIG, reported and cleaned up by
+    # cart19.io, instead of killing the process with a half-written file
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
+        for line in io.recover():  # a swap that an earlier, killed command left half done
+            print(f"cart19: {line}", file=sys.stderr)
+        module = importlib.import_module(COMMANDS[name][0])
         return int(module.main(rest) or 0)
     except Cart19Error as exc:
         print(f"cart19 {name}: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # the reader of our output went away (`cart19 validate | head`): not an error of ours;
+        # stdout is pointed at /dev/null so that the interpreter's final flush does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE  # what a shell reports for a tool stopped by SIGPIPE

@@ -33,6 +33,18 @@ class InputError(Cart19Error):
         super().__init__(", ".join(parts) + f": {rule}")
 
 
+class OutputError(Cart19Error):
+    """A file could not be written (disk full, read-only, file-size limit, missing directory).
+
+    Raised by :mod:`cart19.io` after it has removed its temporary file, so the message can say that
+    the destination was left as it was."""
+
+    def __init__(self, file, rule: str):
+        self.file = str(file)
+        self.rule = rule
+        super().__init__(f"file {self.file}: {rule}")
+
+
 def utf8_error(file, raw: bytes) -> InputError | None:
     """The InputError for a CSV whose bytes are not UTF-8, naming the row and column of the bad byte
     (None when the bytes decode). Shared by every CSV loader so each names the cell the same way."""

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cart19 import io
 from cart19.book import params as P
 from cart19.errors import Cart19Error, InputError
 from cart19.paths import ROOT
@@ -120,6 +121,11 @@ class Layout:
     @property
     def html(self) -> Path:
         return self.book / "_build" / "html"
+
+    @property
+    def journal(self) -> Path:
+        """Where an install in progress keeps its journal (cart19.io.Swap, cart19.io.recover)."""
+        return self.root / ".cache" / "journal"
 
     def rel(self, path: Path) -> str:
         return Path(os.path.relpath(path, self.root)).as_posix()
@@ -286,8 +292,8 @@ def discover(layout: Layout) -> list[Notebook]:
     if json.dumps(parsed, sort_keys=True) != before:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(parsed, sort_keys=True, default=repr))
-        except (OSError, TypeError):
+            io.write_text(cache, json.dumps(parsed, sort_keys=True, default=repr))
+        except (OSError, TypeError, io.OutputError):
             pass  # a cache only
     return notebooks
 
@@ -549,7 +555,7 @@ def execute(nb: Notebook, parameters: dict[str, Any], out_path: Path, layout: La
         raise BuildError(f"{layout.rel(nb.source)}: execution failed: {type(exc).__name__}: {exc}") from None
     normalize(node, nb, parameters, layout.root)
     nbformat.validate(node)
-    out_path.write_text(nbformat.writes(node) + "\n", encoding="utf-8")
+    io.write_text(out_path, nbformat.writes(node) + "\n")
 
 
 def _kernel_env(layout: Layout) -> None:
@@ -557,14 +563,14 @@ def _kernel_env(layout: Layout) -> None:
     layout.cache.mkdir(parents=True, exist_ok=True)
     rc = layout.cache / "matplotlibrc"
     if not rc.exists() or rc.read_text() != MATPLOTLIBRC:
-        rc.write_text(MATPLOTLIBRC)
+        io.write_text(rc, MATPLOTLIBRC)
     # a private IPython profile: no user startup files can change outputs, and the kernel's
     # start-up warnings (unencrypted local TCP, interrupt at shutdown) stay off the progress lines
     profile = layout.cache / "ipython" / "profile_default"
     profile.mkdir(parents=True, exist_ok=True)
     kcfg = profile / "ipython_kernel_config.py"
     if not kcfg.exists() or kcfg.read_text() != IPYTHON_KERNEL_CONFIG:
-        kcfg.write_text(IPYTHON_KERNEL_CONFIG)
+        io.write_text(kcfg, IPYTHON_KERNEL_CONFIG)
     os.environ["IPYTHONDIR"] = str(layout.cache / "ipython")
     os.environ.update(KERNEL_ENV)
     os.environ["MATPLOTLIBRC"] = str(rc)
@@ -610,7 +616,7 @@ def check_toc(layout: Layout, notebooks: list[Notebook], write: bool = True) -> 
     if current is None or current.startswith(TOC_MARKER):
         text = toc_text(notebooks)
         if write and text != current:
-            path.write_text(text, encoding="utf-8")
+            io.write_text(path, text)
             print("build: _toc.yml regenerated from notebooks/NN_*.md", flush=True)
         return text
     listed = _toc_files(yaml.safe_load(current))
@@ -685,22 +691,8 @@ def render(layout: Layout, files: dict[str, bytes], key: str) -> Path:
         raise BuildError("jupyter-book failed (warnings are errors); book/_build/html left as it was:\n"
                          + "\n".join("  " + ln for ln in shown[-40:]))
     html = stage / "_build" / "html"
-    (html / RENDER_KEY_FILE).write_text(key + "\n")
+    io.write_text(html / RENDER_KEY_FILE, key + "\n")
     return html
-
-
-def install_html(layout: Layout, html: Path) -> None:
-    """Replace book/_build/html by ``html`` with renames (a reader never sees a half-written book)."""
-    dest = layout.html
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    new, old = dest.parent / ".html.new", dest.parent / ".html.old"
-    for p in (new, old):
-        shutil.rmtree(p, ignore_errors=True)
-    shutil.copytree(html, new)
-    if dest.exists():
-        dest.rename(old)
-    new.rename(dest)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def current_render_key(layout: Layout) -> str | None:
@@ -745,7 +737,7 @@ def _validate_reads(layout: Layout, rels: list[str]) -> None:
     validate.validate_reads(layout.root, rels, memo)
     if memo != before:
         layout.cache.mkdir(parents=True, exist_ok=True)
-        memo_path.write_text(json.dumps(memo, sort_keys=True))
+        io.write_text(memo_path, json.dumps(memo, sort_keys=True))
 
 
 @dataclass
@@ -802,6 +794,8 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
         only: list[str] | None = None, render_book: bool = True, force: bool = False) -> dict:
     """Build the book; returns counts ``{"executed": n, "cached": n, "rendered": bool, ...}``."""
     t0 = time.perf_counter()
+    for line in io.recover(layout.journal):  # an install that a killed build left half done
+        print(f"build: {line}", flush=True)
     pl = plan(layout, overrides or [], only)
     jobs = max(1, jobs or os.cpu_count() or 1)
     lock_sha = sha256_path(layout.lock) if layout.lock.exists() else ""
@@ -897,17 +891,21 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
             if new_outputs or force or current_render_key(layout) != key:
                 html = render(layout, files, key)
                 rendered = True
-        # success: install outputs, manifest and html (each step a rename or a small write)
+        # success: outputs, manifest and html installed as one step (cart19.io.Swap: a failure or a
+        # crash part-way leaves, or restores, the previous book)
+        swap = io.Swap(layout.journal)
         for stem, path in new_outputs.items():
-            os.replace(path, layout.book / f"{stem}.ipynb")
+            swap.add(layout.book / f"{stem}.ipynb", path)
         if new_entries:
             stems = {nb.stem for nb in pl.notebooks}
             merged = {s: e for s, e in entries.items() if s in stems}
             merged.update(new_entries)
-            layout.manifest.write_text(dump_manifest({"format": BUILD_FORMAT, "notebooks": merged}),
-                                       encoding="utf-8")
+            swap.add(layout.manifest, io.write_text(
+                tmp / MANIFEST_NAME, dump_manifest({"format": BUILD_FORMAT, "notebooks": merged})))
         if html is not None:
-            install_html(layout, html)
+            layout.html.parent.mkdir(parents=True, exist_ok=True)
+            swap.add(layout.html, html, copy=True)  # the stage keeps its copy (incremental Sphinx)
+        swap.commit()
         shutil.rmtree(layout.cache / "outputs", ignore_errors=True)  # all installed now
         render_s = time.perf_counter() - t_render
     finally:
@@ -958,7 +956,7 @@ def lab_settings() -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     current = json.loads(path.read_text()) if path.exists() else {}
     current.update(LAB_OVERRIDES)
-    path.write_text(json.dumps(current, indent=2) + "\n")
+    io.write_text(path, json.dumps(current, indent=2) + "\n")
     return path
 
 

@@ -384,7 +384,8 @@ def load_or_draw(size: int, seed: int, claims_path, stats_path, cohort_dir, n_jo
     # which chain each cohort belongs to (files are cohort_c<chain>_<position>.csv)
     chain_of = [int(_P(p).stem.split("_")[1][1:]) for p in paths]
     stats_["chain"] = [chain_of[i] for i in stats_["cohort"]]
-    stats_path.parent.mkdir(parents=True, exist_ok=True)
-    stats_.to_csv(stats_path, index=False, float_format="%.10g", lineterminator="\n")
-    key_path.write_text(json.dumps(key, indent=1, sort_keys=True) + "\n")
+    from cart19 import io
+    # the key last: a crash in between leaves an old key beside new statistics, which is redrawn
+    io.write_csv(stats_path, stats_, parents=True, float_format="%.10g")
+    io.write_json(key_path, key)
     return pd.read_csv(stats_path)  # the same values whether drawn now or read back

@@ -20,7 +20,6 @@ CLI: ``python -m cart19 reconstruct --seed N --out data/cohort/cohort.csv``;
 from __future__ import annotations
 
 import argparse
-import os
 import datetime as dt
 from pathlib import Path
 
@@ -278,12 +277,11 @@ BASE_NPZ = COHORT_CSV.parent / "base.npz"
 
 
 def _save_base(path: Path, key: str, attrs, days, allow) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers may race: own file
-    np.savez_compressed(tmp, key=np.array(key), attrs=attrs.to_numpy(), inf=days.inf,
-                        early=days.early, h=days.h, r=days.r, d=days.d, allow_t=allow[0],
-                        allow_km=allow[1], allow_spread=allow[2])
-    tmp.replace(path)
+    from cart19 import io
+    with io.atomic_open(path, "wb", parents=True) as fh:  # own temp file: workers may race
+        np.savez_compressed(fh, key=np.array(key), attrs=attrs.to_numpy(), inf=days.inf,
+                            early=days.early, h=days.h, r=days.r, d=days.d, allow_t=allow[0],
+                            allow_km=allow[1], allow_spread=allow[2])
 
 
 _BASE_ARRAYS = ("key", "attrs", "inf", "early", "h", "r", "d", "allow_t", "allow_km", "allow_spread")
@@ -365,12 +363,10 @@ def _commit_base(claims_path) -> None:
     """Copy the base of the current claims and code to BASE_NPZ, where a fresh clone finds it
     (after a reconstruction: if the committed copy is not current, the base was just solved
     and cached). A no-op when the committed copy is current."""
-    import shutil
+    from cart19 import io
     key = _base_key(claims_path)
     if _load_base(BASE_NPZ, key, strict=False) is None:
-        tmp = BASE_NPZ.with_name(f"{BASE_NPZ.stem}.{os.getpid()}.tmp.npz")
-        shutil.copyfile(_cache_path(key), tmp)
-        tmp.replace(BASE_NPZ)
+        io.write_bytes(BASE_NPZ, _cache_path(key).read_bytes())
 
 
 def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE,
@@ -429,12 +425,14 @@ def not_infused_table(n_infused: int, n_enrolled: int = 115) -> pd.DataFrame:
 
 
 def write_outputs(cohort, not_inf, fit, out: Path) -> None:
+    """The cohort and its siblings, all replaced in one step or none (cart19.io.write_all); the
+    directory of ``out`` must exist."""
+    from cart19 import io
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cohort.to_csv(out, index=False, lineterminator="\n")
-    not_inf.to_csv(out.parent / "not_infused.csv", index=False, lineterminator="\n")
-    fit.to_csv(out.parent / "fit.csv", index=False, lineterminator="\n")
-    T.decisions_frame().to_csv(out.parent / "decisions.csv", index=False, lineterminator="\n")
+    csv = {"index": False, "lineterminator": "\n"}
+    io.write_all({out: cohort.to_csv(**csv), out.parent / "not_infused.csv": not_inf.to_csv(**csv),
+                  out.parent / "fit.csv": fit.to_csv(**csv),
+                  out.parent / "decisions.csv": T.decisions_frame().to_csv(**csv)})
 
 
 def chain_seed(base_seed: int, chain: int, j: int) -> int:
@@ -445,6 +443,7 @@ def chain_seed(base_seed: int, chain: int, j: int) -> int:
 def _chain(chain: int, length: int, claims_path: str, out_dir: str, base_seed: int) -> list[str]:
     """``length`` cohorts, each ``CHAIN_MOVES`` moves on from the one before (the first from the
     base cohort); written as cohort_c{chain}_{j}.csv."""
+    from cart19 import io
     claims = T.read_claims(claims_path)
     bound = T.bind(claims, claims_path, strict=True)
     attrs, days, allow = base_state(claims_path, bound)
@@ -454,7 +453,7 @@ def _chain(chain: int, length: int, claims_path: str, out_dir: str, base_seed: i
         attrs, frame, days = step(attrs, days, allow, bound, seed, CHAIN_MOVES)
         cohort, _ni, _ = _finish(attrs, frame, claims, seed, fit=False)
         p = Path(out_dir) / f"cohort_c{chain}_{j:03d}.csv"
-        cohort.to_csv(p, index=False, lineterminator="\n")
+        io.write_csv(p, cohort)
         out.append(str(p))
     return out
 
@@ -495,6 +494,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", default="data/cohort/ensemble")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
+    from cart19.errors import InputError  # argument rules, checked before any solve (issue 18)
+    for name, lo in (("seed", 0), ("moves", 0), ("ensemble", 0), ("jobs", 1)):
+        if getattr(args, name) < lo:
+            raise InputError(f"command line (--{name})", f"must be a whole number >= {lo}",
+                             value=getattr(args, name))
+    if not args.ensemble and not Path(args.out).parent.is_dir():
+        raise InputError("command line (--out)", f"directory {Path(args.out).parent} does not exist "
+                                                 "(create it first; nothing written)", value=args.out)
     if args.ensemble:
         paths = ensemble(args.ensemble, args.out_dir, args.claims, args.seed, args.jobs)
         print(f"wrote {len(paths)} cohorts to {args.out_dir}")

@@ -30,7 +30,6 @@ CLI: ``python -m cart19 audit [--json] [--claims PATH] [--readings PATH]``.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
@@ -43,8 +42,7 @@ import pandas as pd
 from cart19 import paths
 from cart19.stats import printed as S
 from cart19.errors import InputError
-
-READINGS_CSV = paths.DATA / "published" / "readings.csv"
+from cart19.record import readings
 
 VERDICTS = ("consistent", "minor rounding", "inconsistent", "not reproduced", "not checkable")
 
@@ -1587,64 +1585,14 @@ def tests_used(audit: pd.DataFrame) -> pd.DataFrame:
 
 # =========================================================================== readings
 
-READING_COLUMNS = ["reading_id", "conflict", "claims", "field", "adopted_value", "reading", "why",
-                   "checks"]
+READINGS_CSV = readings.READINGS_CSV
+READING_COLUMNS = readings.COLUMNS
 
 
 def adopted_readings(path: str | Path = READINGS_CSV,
                      claims: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Readings the reconstruction adopts where the paper contradicts itself.
-
-    Loads ``data/published/readings.csv`` (columns :data:`READING_COLUMNS`): ``claims`` are the
-    ';'-separated ids overridden, ``field``/``adopted_value`` a machine-usable override where
-    there is one (e.g. ``n`` = 24; several values are ';'-separated in the order of
-    ``claims``), ``checks`` the audit checks that show the conflict.
-    Validates that every claim id exists in the record (``claims``, default
-    :func:`cart19.record.claims.load_claims`) and raises :class:`InputError` naming file, column,
-    row and rule otherwise.
-    """
-    file = Path(path)
-    if not file.exists():
-        raise InputError(file, "file not found")
-    with open(file, newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))
-    if not rows or rows[0] != READING_COLUMNS:
-        raise InputError(file, f"header must be {','.join(READING_COLUMNS)}",
-                         column=None if not rows else (rows[0][0] if rows[0] else None))
-    if claims is None:
-        from cart19.record.claims import load_claims
-        claims = load_claims()
-    known = set(claims["id"])
-    seen = set()
-    recs = []
-    for i, r in enumerate(rows[1:], start=1):
-        if len(r) != len(READING_COLUMNS):
-            raise InputError(file, f"row has {len(r)} fields, header has {len(READING_COLUMNS)}",
-                             row=i)
-        rec = dict(zip(READING_COLUMNS, (x.strip() for x in r)))
-        for col in ("reading_id", "conflict", "claims", "reading", "why", "checks"):
-            if not rec[col]:
-                raise InputError(file, "must not be empty", column=col, row=i)
-        if not re.fullmatch(r"[a-z0-9_]+", rec["reading_id"]):
-            raise InputError(file, "reading_id must match [a-z0-9_]+", column="reading_id",
-                             row=i, value=rec["reading_id"])
-        if rec["reading_id"] in seen:
-            raise InputError(file, "reading_id must be unique", column="reading_id", row=i,
-                             value=rec["reading_id"])
-        seen.add(rec["reading_id"])
-        for cid in rec["claims"].split(";"):
-            if cid not in known:
-                raise InputError(file, "claim id not in claims.csv", column="claims", row=i,
-                                 value=cid)
-        if bool(rec["field"]) != bool(rec["adopted_value"]):
-            raise InputError(file, "field and adopted_value must be given together",
-                             column="adopted_value", row=i)
-        if rec["field"] and rec["field"] not in {"n", "N", "percent", "hr", "ci_low", "ci_high",
-                                                 "p", "level", "orientation", "dispersion_label"}:
-            raise InputError(file, "field must be a claims column, 'level', 'orientation' or "
-                                   "'dispersion_label'", column="field", row=i, value=rec["field"])
-        recs.append(rec)
-    return pd.DataFrame(recs, columns=READING_COLUMNS)
+    """The registry of readings (:func:`cart19.record.readings.load`), checked against ``claims``."""
+    return readings.load(path, claims)
 
 
 # =========================================================================== CLI

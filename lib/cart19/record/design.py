@@ -1,0 +1,553 @@
+"""The paper's design, read from ``data/published/design.yml`` (Zhang et al., Blood Adv 2020).
+
+One definition of everything the paper compares: the binary attributes of the literal language
+(over the columns of ``cohort.csv``), the named groups, the two-arm survival comparisons of
+Figures 3-7 (arms as printed, population, endpoints and time origins, the claim ids of their
+landmarks, log-rank P values, hazard ratios and CIs, and for each printed HR its orientation as
+the caption's words give it and its GraphPad variant), the rows and levels of Tables 3-5, and the
+study calendar. Targets, audit, reproduction, tables, figures and the ensemble read it from here.
+
+    d = design.load()
+    c = d.comparisons["fig3"]
+    c.where("a"), c.arms["a"].printed, c.endpoints["os"].hr.orientation
+    d.hr_table()          # one row per printed HR or CI of a comparison
+    d.attribute_frame(cohort)
+
+The file is checked on load (structure with pydantic, then references: every literal names an
+attribute, every group, claim and reading exists, every orientation agrees with the printed value
+and the arm the sentence calls better); a broken rule raises :class:`cart19.errors.InputError`
+naming the file, the key path and the rule.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from cart19 import paths
+from cart19.errors import InputError
+
+DESIGN_YML = paths.DATA / "published" / "design.yml"
+
+Orientation = Literal["a_vs_b", "b_vs_a"]
+Variant = Literal["mantel_haenszel", "logrank", "cox"]
+ArmKey = Literal["a", "b"]
+
+#: the names GraphPad and the book give the two Prism hazard ratios
+VARIANT_LABELS = {"mantel_haenszel": "Prism Mantel-Haenszel", "logrank": "Prism log-rank",
+                  "cox": "Cox"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Day(_Model):
+    what: str
+    claim: str | None = None
+    from_day: str | None = None
+    plus_claim: str | None = None
+    field: str = "value"
+    days_per_month: int | None = None
+    reading: str | None = None
+
+
+class Endpoint(_Model):
+    label: str
+    duration: str
+    event: str
+    origin: str
+    quote: str
+    reading: str | None = None
+
+
+class Group(_Model):
+    where: tuple[str, ...]
+    label: str
+
+
+class SurvivalGroups(_Model):
+    source: str
+    landmark: str
+    groups: dict[str, dict[str, tuple[str, ...]]]
+
+
+class Arm(_Model):
+    group: str
+    printed: str
+
+
+class CI(_Model):
+    claim: str
+    orientation: Orientation
+    quote: str
+    note: str | None = None
+
+
+class HR(_Model):
+    claim: str
+    orientation: Orientation
+    quote: str
+    variant: Variant
+    criterion: str
+    reading: str | None = None
+    ci: tuple[CI, ...] = ()
+
+
+class ComparisonEndpoint(_Model):
+    landmarks: dict[ArmKey, tuple[str, ...]]
+    p: tuple[str, ...]
+    hr: HR | None = None
+
+
+class Comparison(_Model):
+    title: str
+    source: str
+    population: str
+    arms: dict[ArmKey, Arm]
+    landmark: str
+    better: ArmKey
+    quote: str
+    endpoints: dict[str, ComparisonEndpoint]
+    name: str = ""
+    groups: dict[str, Group] = {}
+
+    def where(self, arm: str) -> tuple[str, ...]:
+        """The literal conjunction of arm ``a`` or ``b`` (or ``"population"``)."""
+        key = self.population if arm == "population" else self.arms[arm].group
+        return self.groups[key].where
+
+
+class RateArm(_Model):
+    where: tuple[str, ...]
+    printed: str
+
+
+class RateComparison(_Model):
+    source: str
+    outcome: tuple[str, ...]
+    arms: dict[ArmKey, RateArm]
+    p: tuple[str, ...]
+    rates: dict[ArmKey, tuple[str, ...]]
+
+
+class Level(_Model):
+    printed: str
+    where: tuple[str, ...]
+    means: str | None = None
+
+
+class Outcome(_Model):
+    label: str
+    where: tuple[str, ...] | None = None
+    total: str | None = None
+    column: str | None = None
+    statistic: str | None = None
+    reading: str | None = None
+
+
+class Factor(_Model):
+    label: str
+    levels: dict[str, Level]
+    reading: str | None = None
+    arms: Literal["both", "hsct"] | None = None
+
+
+class Table3(_Model):
+    population: str
+    outcomes: dict[str, Outcome]
+    factors: dict[str, Factor]
+
+
+class Table4Arm(_Model):
+    where: tuple[str, ...]
+    printed: str
+    total: str
+
+
+class DaysToHSCT(_Model):
+    claim: str
+    column: str
+    where: tuple[str, ...]
+
+
+class Table4(_Model):
+    arms: dict[str, Table4Arm]
+    characteristics: dict[str, Factor]
+    days_to_hsct: DaysToHSCT
+
+
+class Side(_Model):
+    where: tuple[str, ...]
+    label: str
+
+
+class Covariate(_Model):
+    exposed: Side
+    reference: Side
+    printed: dict[str, tuple[Literal["exposed", "reference"], Literal["exposed", "reference"]]]
+    labels: dict[str, str]
+
+
+class AbstractHR(_Model):
+    covariate: str
+    endpoint: str
+    selection: Literal["forward"]
+    hr_of: Literal["exposed", "reference"]
+    quote: str
+
+
+class Table5(_Model):
+    population: str
+    model: Literal["cox"]
+    printed_orientation: Literal["second_vs_first", "first_vs_second"]
+    reading: str
+    quote: str
+    covariates: dict[str, Covariate]
+    abstract: dict[str, AbstractHR]
+
+    def printed_hr_of(self, covariate: str, endpoint: str) -> str:
+        """Whose hazard the printed HR of a row is: ``"exposed"`` or ``"reference"``."""
+        first, second = self.covariates[covariate].printed[endpoint]
+        return second if self.printed_orientation == "second_vs_first" else first
+
+
+class DateEntry(_Model):
+    date: dt.date
+    quote: str
+    reading: str | None = None
+
+
+class Design(_Model):
+    attributes: dict[str, object]
+    days: dict[str, Day]
+    endpoints: dict[str, Endpoint]
+    groups: dict[str, Group]
+    survival_groups: dict[str, SurvivalGroups]
+    hr_criteria: dict[str, str]
+    comparisons: dict[str, Comparison]
+    rate_comparisons: dict[str, RateComparison]
+    table3: Table3
+    table4: Table4
+    table5: Table5
+    calendar: dict[str, DateEntry]
+    path: str = ""
+
+    # ---------------------------------------------------------------- derived views
+    def where(self, group: str) -> tuple[str, ...]:
+        return self.groups[group].where
+
+    def hr_table(self) -> pd.DataFrame:
+        """One row per printed HR or CI of a Figure 3-7 comparison.
+
+        Columns: claim, comparison, endpoint, kind (``hr``/``ci``), orientation, numerator and
+        denominator (arm keys of the printed ratio), numerator_label, denominator_label (as
+        printed), reciprocal_of_label (the printed ratio is arm b relative to arm a, the reverse
+        of the figure's "a vs b"), variant, variant_label, criterion, quote, hr_claim (the
+        caption HR a CI belongs to).
+        """
+        rows = []
+        for name, c in self.comparisons.items():
+            for ep, spec in c.endpoints.items():
+                if spec.hr is None:
+                    continue
+                entries = [("hr", spec.hr.claim, spec.hr.orientation, spec.hr.quote)]
+                entries += [("ci", x.claim, x.orientation, x.quote) for x in spec.hr.ci]
+                for kind, claim, orient, quote in entries:
+                    num, den = ("a", "b") if orient == "a_vs_b" else ("b", "a")
+                    rows.append({"claim": claim, "comparison": name, "endpoint": ep, "kind": kind,
+                                 "orientation": orient, "numerator": num, "denominator": den,
+                                 "numerator_label": c.arms[num].printed,
+                                 "denominator_label": c.arms[den].printed,
+                                 "reciprocal_of_label": orient == "b_vs_a",
+                                 "variant": spec.hr.variant,
+                                 "variant_label": VARIANT_LABELS[spec.hr.variant],
+                                 "criterion": spec.hr.criterion, "quote": quote,
+                                 "hr_claim": spec.hr.claim})
+        return pd.DataFrame(rows)
+
+    def landmark_table(self) -> pd.DataFrame:
+        """One row per printed Kaplan-Meier landmark (Figures 2-7 and their repeats).
+
+        Columns: claim, figure, group, endpoint, where, landmark (``1y``/``6m``), first (the first
+        claim printing the same landmark: the one the reconstruction targets).
+        """
+        rows = []
+
+        def add(fig, group, ep, ids, landmark):
+            for cid in ids:
+                rows.append({"claim": cid, "figure": fig, "group": group, "endpoint": ep,
+                             "where": self.groups[group].where, "landmark": landmark,
+                             "first": ids[0]})
+        for fig, sg in self.survival_groups.items():
+            for group, eps in sg.groups.items():
+                for ep, ids in eps.items():
+                    add(fig, group, ep, ids, sg.landmark)
+        for name, c in self.comparisons.items():
+            for ep, spec in c.endpoints.items():
+                for arm, ids in spec.landmarks.items():
+                    add(name, c.arms[arm].group, ep, ids, c.landmark)
+        return pd.DataFrame(rows)
+
+    def day(self, name: str, claims: pd.DataFrame) -> int:
+        """A day the design counts in (``cr_assessment``, ``early_day``), read from the claims."""
+        d = self.days[name]
+        idx = claims.set_index("id")
+        base = self.day(d.from_day, claims) if d.from_day else 0
+        cid = d.claim or d.plus_claim
+        value = float(idx.at[cid, d.field])
+        return round(base + value * (d.days_per_month or 1))
+
+    def attribute_frame(self, cohort: pd.DataFrame, claims: pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
+        """The binary attributes of the literal language for every patient (0/1 ints)."""
+        from cart19.record.attributes import evaluate
+        if claims is None:
+            from cart19.record.claims import load_claims
+            claims = load_claims()
+        days = {k: self.day(k, claims) for k in self.days}
+        return evaluate(self.attributes, cohort, days)
+
+
+# ==================================================================== loading and checking
+
+def _fail(path, where: str, rule: str):
+    raise InputError(path, f"key {where}: {rule}" if where else rule)
+
+
+def _loc(loc) -> str:
+    return ".".join(str(x) for x in loc)
+
+
+def _parse(path: Path) -> Design:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(path, f"cannot read file ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(path, f"not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        _fail(path, "", "the file must hold a mapping of sections")
+    try:
+        d = Design.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        _fail(path, _loc(e["loc"]), e["msg"].lower() + more)
+    comps = {k: c.model_copy(update={"name": k, "groups": d.groups})
+             for k, c in d.comparisons.items()}
+    return d.model_copy(update={"comparisons": comps, "path": str(path)})
+
+
+def _literals(d: Design):
+    """(key path, literal list) of every ``where`` in the design."""
+    for k, g in d.groups.items():
+        yield f"groups.{k}.where", g.where
+    for k, rc in d.rate_comparisons.items():
+        yield f"rate_comparisons.{k}.outcome", rc.outcome
+        for a, arm in rc.arms.items():
+            yield f"rate_comparisons.{k}.arms.{a}.where", arm.where
+    for o, out in d.table3.outcomes.items():
+        if out.where is not None:
+            yield f"table3.outcomes.{o}.where", out.where
+    for tab, factors in (("table3.factors", d.table3.factors),
+                         ("table4.characteristics", d.table4.characteristics)):
+        for f, fac in factors.items():
+            for lv, level in fac.levels.items():
+                yield f"{tab}.{f}.levels.{lv}.where", level.where
+    for a, arm in d.table4.arms.items():
+        yield f"table4.arms.{a}.where", arm.where
+    yield "table4.days_to_hsct.where", d.table4.days_to_hsct.where
+    for k, cov in d.table5.covariates.items():
+        yield f"table5.covariates.{k}.exposed.where", cov.exposed.where
+        yield f"table5.covariates.{k}.reference.where", cov.reference.where
+
+
+def _claim_refs(d: Design):
+    """(key path, claim id, kinds allowed or None) of every claim the design names."""
+    for k, day in d.days.items():
+        for fld in ("claim", "plus_claim"):
+            if getattr(day, fld):
+                yield f"days.{k}.{fld}", getattr(day, fld), None
+    for f, sg in d.survival_groups.items():
+        for g, eps in sg.groups.items():
+            for ep, ids in eps.items():
+                for cid in ids:
+                    yield f"survival_groups.{f}.groups.{g}.{ep}", cid, {"km_landmark"}
+    for name, c in d.comparisons.items():
+        for ep, spec in c.endpoints.items():
+            base = f"comparisons.{name}.endpoints.{ep}"
+            for arm, ids in spec.landmarks.items():
+                for cid in ids:
+                    yield f"{base}.landmarks.{arm}", cid, {"km_landmark"}
+            for cid in spec.p:
+                yield f"{base}.p", cid, {"p"}
+            if spec.hr:
+                yield f"{base}.hr.claim", spec.hr.claim, {"hr"}
+                for i, ci in enumerate(spec.hr.ci):
+                    yield f"{base}.hr.ci.{i}.claim", ci.claim, {"ci"}
+    for k, rc in d.rate_comparisons.items():
+        for cid in rc.p:
+            yield f"rate_comparisons.{k}.p", cid, {"p"}
+        for arm, ids in rc.rates.items():
+            for cid in ids:
+                yield f"rate_comparisons.{k}.rates.{arm}", cid, None
+    for o, out in d.table3.outcomes.items():
+        if out.total:
+            yield f"table3.outcomes.{o}.total", out.total, None
+    for a, arm in d.table4.arms.items():
+        yield f"table4.arms.{a}.total", arm.total, None
+    yield "table4.days_to_hsct.claim", d.table4.days_to_hsct.claim, {"median"}
+    for cid in d.table5.abstract:
+        yield f"table5.abstract.{cid}", cid, {"hr"}
+
+
+def _reading_refs(d: Design):
+    for k, day in d.days.items():
+        yield f"days.{k}.reading", day.reading
+    for k, e in d.endpoints.items():
+        yield f"endpoints.{k}.reading", e.reading
+    for name, c in d.comparisons.items():
+        for ep, spec in c.endpoints.items():
+            if spec.hr:
+                yield f"comparisons.{name}.endpoints.{ep}.hr.reading", spec.hr.reading
+    for o, out in d.table3.outcomes.items():
+        yield f"table3.outcomes.{o}.reading", out.reading
+    for tab, factors in (("table3.factors", d.table3.factors),
+                         ("table4.characteristics", d.table4.characteristics)):
+        for f, fac in factors.items():
+            yield f"{tab}.{f}.reading", fac.reading
+    yield "table5.reading", d.table5.reading
+    for k, c in d.calendar.items():
+        yield f"calendar.{k}.reading", c.reading
+
+
+def _check_structure(d: Design, path) -> None:
+    """Rules within the file: literals, groups, criteria, Table 3 factors, Table 5 endpoints."""
+    from cart19.record.attributes import check_rules
+    check_rules(d.attributes, path, set(d.days))
+    known = set(d.attributes)
+    for where, lits in _literals(d):
+        for lit in lits:
+            if lit.lstrip("~") not in known:
+                _fail(path, where, f"literal {lit!r} names no attribute (see attributes:)")
+    for name, c in d.comparisons.items():
+        base = f"comparisons.{name}"
+        for key, g in [("population", c.population)] + [(f"arms.{a}.group", arm.group)
+                                                          for a, arm in c.arms.items()]:
+            if g not in d.groups:
+                _fail(path, f"{base}.{key}", f"group {g!r} is not defined under groups:")
+        if set(c.arms) != {"a", "b"}:
+            _fail(path, f"{base}.arms", "a comparison has exactly the arms a and b")
+        for ep, spec in c.endpoints.items():
+            if ep not in d.endpoints:
+                _fail(path, f"{base}.endpoints.{ep}", "endpoint is not defined under endpoints:")
+            if spec.hr and spec.hr.criterion not in d.hr_criteria:
+                _fail(path, f"{base}.endpoints.{ep}.hr.criterion",
+                      f"criterion {spec.hr.criterion!r} is not defined under hr_criteria:")
+    for f, sg in d.survival_groups.items():
+        for g, eps in sg.groups.items():
+            if g not in d.groups:
+                _fail(path, f"survival_groups.{f}.groups.{g}", "group is not defined under groups:")
+            for ep in eps:
+                if ep not in d.endpoints:
+                    _fail(path, f"survival_groups.{f}.groups.{g}.{ep}", "endpoint is not defined")
+    for f, fac in d.table3.factors.items():
+        if len(fac.levels) != 2:
+            _fail(path, f"table3.factors.{f}.levels", "a Table 3 factor has exactly two levels")
+    for k, cov in d.table5.covariates.items():
+        for ep in list(cov.printed) + list(cov.labels):
+            if ep not in d.endpoints:
+                _fail(path, f"table5.covariates.{k}", f"endpoint {ep!r} is not defined")
+        if set(cov.printed[next(iter(cov.printed))]) != {"exposed", "reference"}:
+            _fail(path, f"table5.covariates.{k}.printed", "names exposed and reference once each")
+    for cid, ab in d.table5.abstract.items():
+        if ab.covariate not in d.table5.covariates:
+            _fail(path, f"table5.abstract.{cid}.covariate", f"{ab.covariate!r} is not a covariate")
+
+
+def _orientation_rule(value: float, orientation: str, better: str) -> bool:
+    """A ratio of arm hazards is below 1 exactly when its numerator is the better arm."""
+    numerator = "a" if orientation == "a_vs_b" else "b"
+    return (value < 1) == (numerator == better)
+
+
+def _check_against(d: Design, path, claims: pd.DataFrame, reading_ids: set[str]) -> None:
+    idx = claims.set_index("id")
+    for where, cid, kinds in _claim_refs(d):
+        if cid not in idx.index:
+            _fail(path, where, f"claim {cid!r} is not in claims.csv")
+        if kinds and idx.at[cid, "kind"] not in kinds:
+            _fail(path, where, f"claim {cid!r} is of kind {idx.at[cid, 'kind']!r}, "
+                               f"expected {' or '.join(sorted(kinds))}")
+    for where, rid in _reading_refs(d):
+        if rid is not None and rid not in reading_ids:
+            _fail(path, where, f"reading {rid!r} is not in readings.csv")
+    for name, c in d.comparisons.items():
+        for ep, spec in c.endpoints.items():
+            if spec.hr is None:
+                continue
+            base = f"comparisons.{name}.endpoints.{ep}.hr"
+            entries = [(base, spec.hr.claim, spec.hr.orientation)]
+            entries += [(f"{base}.ci.{i}", x.claim, x.orientation) for i, x in enumerate(spec.hr.ci)]
+            for where, cid, orient in entries:
+                row = idx.loc[cid]
+                value = (float(row["hr"]) if pd.notna(row["hr"])
+                         else float(np.sqrt(row["ci_low"] * row["ci_high"])))
+                if not _orientation_rule(value, orient, c.better):
+                    _fail(path, f"{where}.orientation",
+                          f"{orient} with arm {c.better} called better needs the printed value "
+                          f"{'below' if (orient[0] == c.better) else 'above'} 1, "
+                          f"{cid} prints {value:.4g}")
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime: float, claims_path: str, readings_path: str) -> Design:
+    from cart19.record import readings as R
+    from cart19.record.claims import load_claims
+    d = _parse(Path(path))
+    _check_structure(d, path)
+    claims = load_claims(claims_path)
+    reading_ids = set(R.load(readings_path, claims)["reading_id"])
+    _check_against(d, path, claims, reading_ids)
+    return d
+
+
+def load(path: str | Path = DESIGN_YML, claims_path: str | Path = paths.CLAIMS_CSV,
+         readings_path: str | Path | None = None) -> Design:
+    """Read and check design.yml against claims.csv and readings.csv (cached per file state).
+
+    ``readings_path`` defaults to ``readings.csv`` beside the design file.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    readings_path = Path(readings_path) if readings_path else path.with_name("readings.csv")
+    stamp = path.stat().st_mtime_ns + Path(claims_path).stat().st_mtime_ns
+    if readings_path.exists():
+        stamp += readings_path.stat().st_mtime_ns
+    return _load_cached(str(path), stamp, str(claims_path), str(readings_path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m cart19.record.design [PATH]``: check a design file, print a summary."""
+    import sys
+    argv = sys.argv[1:] if argv is None else argv
+    d = load(argv[0]) if argv else load()
+    print(f"{d.path}: {len(d.attributes)} attributes, {len(d.groups)} groups, "
+          f"{len(d.comparisons)} survival comparisons ({len(d.hr_table())} printed HRs and CIs), "
+          f"{len(d.table3.factors)} Table 3 factors, {len(d.table4.characteristics)} Table 4 "
+          f"characteristics, {len(d.table5.covariates)} Table 5 covariates")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
