@@ -193,7 +193,7 @@ def test_crs_claims_are_not_taken_for_cr_claims():
 
 
 # ------------------------------------------------------------------------------------------
-# overrides (data/cohort/decisions.csv): whole claims and single fields
+# overrides (readings with effect "drop" in data/published/readings.csv): whole claims and fields
 # ------------------------------------------------------------------------------------------
 def test_field_overrides_read_from_the_decisions():
     from cart19.reconstruction import targets as T
@@ -202,7 +202,7 @@ def test_field_overrides_read_from_the_decisions():
     for o in field_level:
         cid, fld = o.split(":")
         key = reproduce.overridden_fields(cid)[fld]
-        assert any(d.key == key and o in d.overridden for d in T.DECISIONS)
+        assert any(reproduce.reading_label(d) == key and o in d.overridden for d in T.DECISIONS)
     assert reproduce.overridden_fields("table1.sex.male") == {}
 
 
@@ -226,7 +226,7 @@ def test_field_level_override_is_not_a_fitted_claim(monkeypatch):
     assert out["table1.age"][1] == "derived"
     assert out["table1.bm_blasts"][1] == "fitted"
     note = reproduce.override_note("table1.age", claims)
-    assert "max overridden by decision D99" in note and "median" in note and "min" in note
+    assert "max dropped by reading D99" in note and "median" in note and "min" in note
     assert reproduce.override_note("table1.bm_blasts", claims) == ""
 
 
@@ -234,7 +234,7 @@ def test_override_note_reaches_the_scorecard_note():
     pub = _pub(kind="median", median=56.0, min=40.0, max=225.0)
     raw = _raw(median="56", min="40", max="225")
     rep = pd.Series({"median": 56.0, "min": 52.0, "max": 225.0,
-                     "override": "min overridden by decision D15 (data/cohort/decisions.csv)"})
+                     "override": "min dropped by reading tp53_relapse_minimum (D15) (data/published/readings.csv)"})
     status, _, note = scorecard.compare_claim(pub, raw, rep)
     assert status == "differs" and "D15" in note
 

@@ -28,6 +28,7 @@ import pandas as pd
 
 from lifelines.exceptions import ConvergenceError
 
+from cart19.record import design
 from cart19.stats import survival
 from cart19.reconstruction import targets as T
 from cart19.errors import InputError
@@ -36,22 +37,27 @@ from cart19.reconstruction.times import SWITCH
 # ------------------------------------------------------------------------------------------
 # subgroups used by more than one table/figure (Zhang et al. Table 3 rows, Figures 3-7 arms)
 # ------------------------------------------------------------------------------------------
-#: Table 3 factor levels as the paper PRINTS them, read with the reconstruction's decisions
-#: (D02, D03: the TP53 and previous-transplant rows carry swapped labels).
-T3_LEVELS = T._T3_LEVELS
-T3_FACTORS = ("age", "sex", "bcr_abl", "tp53", "emd", "blasts20", "blasts5", "costim",
-              "prior_hsct", "dose")
-T3_OUTCOMES = T._T3_OUTCOMES
+def _t3(d):
+    """Table 3 of the design: level key "factor.level" -> where, outcome -> where, factor keys."""
+    levels = {f"{f}.{lv}": L.where for f, F in d.table3.factors.items() for lv, L in F.levels.items()}
+    outcomes = {o: x.where for o, x in d.table3.outcomes.items() if x.where is not None}
+    return levels, outcomes, tuple(d.table3.factors)
 
-#: Figures 3-7: (first-named arm, second-named arm), within the 102 responders.
-FIG_ARMS = {
-    "fig3": (("hsct",), ("cr", "~hsct")),
-    "fig4": (("cr", "~cri"), ("cri",)),
-    "fig5": (("mrd_neg",), ("cr", "~mrd_neg")),
-    "fig6": (("cr", "tp53"), ("cr", "~tp53")),
-    "fig7": (("cr", "prior_hsct"), ("cr", "~prior_hsct")),
-}
-ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_days", "lfs_event")}
+
+def _endpoint(name: str) -> tuple[str, str]:
+    """(duration, event) columns of an endpoint of the design."""
+    e = design.load().endpoints[name]
+    return e.duration, e.event
+
+
+def __getattr__(name: str):
+    # design views for modules that read them by name (computed from design.yml on use, PEP 562)
+    d = design.load()
+    if name == "FIG_ARMS":  #: Figures 3-7: (arm a, arm b) as literal conjunctions
+        return {k: (c.where("a"), c.where("b")) for k, c in d.comparisons.items()}
+    if name == "ENDPOINTS":
+        return {k: (e.duration, e.event) for k, e in d.endpoints.items()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 #: Table 5 covariates. The paper prints "A vs B" and HRs that are the hazard of B relative to A
 #: (e.g. "bridged into allo-HSCT vs CAR T alone: 12.25" can only mean a 12-fold hazard WITHOUT
@@ -169,7 +175,7 @@ def landmark_days(claim_id: str) -> float:
 def km_at(endpoint: str, lits, days: float) -> Callable:
     """KM landmark (Figures 2-7) and the tolerance the reconstruction was calibrated to:
     max(1.0 point, half a KM step at that time), a step being S(t)/n_at_risk(t)."""
-    dur, ev = ENDPOINTS[endpoint]
+    dur, ev = _endpoint(endpoint)
 
     def f(ctx):
         sub = ctx.subset(lits)
@@ -189,13 +195,13 @@ def _two_arm(ctx, a, b) -> pd.DataFrame:
 
 
 def logrank_p(endpoint, a, b) -> Callable:
-    dur, ev = ENDPOINTS[endpoint]
+    dur, ev = _endpoint(endpoint)
     return lambda ctx: {"p": survival.logrank(_two_arm(ctx, a, b), dur, ev, "_arm")["p"]}
 
 
 def prism_hr(endpoint, a, b, method: str = "logrank") -> Callable:
     """GraphPad Prism's log-rank HR of the first-named arm relative to the second (captions)."""
-    dur, ev = ENDPOINTS[endpoint]
+    dur, ev = _endpoint(endpoint)
 
     def f(ctx):
         r = survival.logrank_hr(_two_arm(ctx, a, b), dur, ev, "_arm", ref="b").loc[method]
@@ -268,7 +274,7 @@ def ttest_p(column, a, b) -> Callable:
 
 
 def _cox_frame(ctx, endpoint, covs: dict, population=("cr",)) -> tuple[pd.DataFrame, str, str]:
-    dur, ev = ENDPOINTS[endpoint]
+    dur, ev = _endpoint(endpoint)
     sub = ctx.data.loc[ctx.mask(tuple(population)), [dur, ev]].copy()
     m = ctx.mask(tuple(population))
     for name, lits in covs.items():
@@ -319,8 +325,8 @@ NOT_PATIENT_LEVEL = (
      r"results\.heading|prior_hsct\.dli\.min|discussion\.tp53\.relapse$)",
      "a time window, threshold or label that qualifies another claim, not a measured quantity"),
     (r"^(results\.prior_hsct\.second_hsct\.dfs|results\.prior_hsct\.mrd_neg_cr\.duration)",
-     "follow-up after a second transplant is not part of the reconstructed cohort (see decisions "
-     "D06, D07: it exceeds the maximum follow-up)"),
+     "follow-up after a second transplant is not part of the reconstructed cohort (see readings "
+     "second_hsct_followup, mrd_neg_cr_duration: it exceeds the maximum follow-up)"),
     (r"^(abstract\.enrolled|results\.enrolled|methods\.ld\.n|methods\.manufactured)$",
      "the enrolment count needs data/cohort/not_infused.csv (the 5 enrolled patients who were not "
      "infused)"),
@@ -328,6 +334,14 @@ NOT_PATIENT_LEVEL = (
 
 
 def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
+    d = design.load()
+    T3_LEVELS, T3_OUTCOMES, T3_FACTORS = _t3(d)
+    FIG_ARMS = {k: (c.where("a"), c.where("b")) for k, c in d.comparisons.items()}
+    arms = {k: a.where for k, a in d.table4.arms.items()}
+    t4_levels = {f"{ch}.{lv}": L.where for ch, F in d.table4.characteristics.items()
+                 if F.arms == "both" for lv, L in F.levels.items()}
+    t4_hsct_only = {f"{ch}.{lv}": L.where for ch, F in d.table4.characteristics.items()
+                    if F.arms == "hsct" for lv, L in F.levels.items()}
     reg: dict[str, tuple[Callable, str]] = {}
     ids = set(claims["id"])
     test_of = tests_used(claims)
@@ -367,14 +381,13 @@ def _registry(claims: pd.DataFrame) -> dict[str, tuple[Callable, str]]:
             ttest_p("car_peak_pct", T3_LEVELS[lv[0]], T3_LEVELS[lv[1]]), "emergent")
 
     # ---- Table 4: percentages of each arm, P values ------------------------------------------
-    arms = T._T4_ARMS
-    for lvl, lw in T._T4_LEVELS.items():
+    for lvl, lw in t4_levels.items():
         for arm, aw in arms.items():
             put(f"table4.{lvl}.{arm}", prop(aw + lw, aw), "fitted")
-    for lvl, lw in T._T4_HSCT_ONLY.items():
+    for lvl, lw in t4_hsct_only.items():
         put(f"table4.{lvl}.hsct", prop(("hsct",) + lw, ("hsct",)), "fitted")
     chars: dict[str, list] = {}
-    for lvl, lw in T._T4_LEVELS.items():
+    for lvl, lw in t4_levels.items():
         chars.setdefault(lvl.split(".")[0], []).append(lw)
     for ch, levels in chars.items():
         cid = f"table4.{ch}.p"
@@ -602,8 +615,8 @@ def _honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
             basis = "emergent"
         elif basis == "fitted" and (cid in T.OVERRIDDEN or overridden_fields(cid)):
             # the reconstruction was fitted to another reading of this claim, or of one of its
-            # fields (a decision in data/cohort/decisions.csv, e.g. D15 drops only the minimum of
-            # a range): the value shown follows from what was fitted, it is not itself a target
+            # fields (a reading of data/published/readings.csv, e.g. tp53_relapse_minimum drops
+            # only the minimum of a range): the value shown follows from what was fitted
             basis = "derived"
         elif lits is not None and basis == "fitted" and kind.get(cid) == "percent":
             # a percentage printed without its counts follows from fitted counts: the
@@ -616,26 +629,30 @@ def _honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
     return out
 
 
+def reading_label(d) -> str:
+    return f"{d.key} ({d.alias})" if d.alias else d.key
+
+
 def overridden_fields(claim_id: str) -> dict[str, str]:
-    """Fields of a claim that a decision overrides on their own (``"<id>:<field>"`` in
-    :data:`cart19.reconstruction.targets.OVERRIDDEN`, e.g. D15 on the minimum of ``results.tp53.relapse_time``):
-    field -> decision key."""
+    """Fields of a claim that a reading drops on their own (``"<id>:<field>"`` in
+    :data:`cart19.reconstruction.targets.OVERRIDDEN`, e.g. the minimum of
+    ``results.tp53.relapse_time``): field -> the reading's label."""
     out = {}
     for d in T.DECISIONS:
         for o in d.overridden:
             cid, _, fld = o.partition(":")
             if fld and cid == claim_id:
-                out[fld] = d.key
+                out[fld] = reading_label(d)
     return out
 
 
 def override_note(claim_id: str, claims: pd.DataFrame) -> str:
-    """Why a reproduced claim is not a target: the decision(s) of data/cohort/decisions.csv that
-    override it as a whole or field by field ("" when none does)."""
-    whole = [d.key for d in T.DECISIONS if claim_id in d.overridden]
+    """Why a reproduced claim is not a target: the reading(s) of data/published/readings.csv that
+    drop it as a whole or field by field ("" when none does)."""
+    whole = [reading_label(d) for d in T.DECISIONS if claim_id in d.overridden]
     if whole:
-        return (f"overridden by decision {', '.join(whole)} (data/cohort/decisions.csv): not a target "
-                "of the reconstruction")
+        return (f"dropped by reading {', '.join(whole)} (data/published/readings.csv): not a "
+                "target of the reconstruction")
     fields = overridden_fields(claim_id)
     if not fields:
         return ""
@@ -645,7 +662,7 @@ def override_note(claim_id: str, claims: pd.DataFrame) -> str:
     by_key: dict[str, list[str]] = {}
     for f, key in fields.items():
         by_key.setdefault(key, []).append(f)
-    parts = [f"{', '.join(fs)} overridden by decision {key} (data/cohort/decisions.csv)"
+    parts = [f"{', '.join(fs)} dropped by reading {key} (data/published/readings.csv)"
              for key, fs in by_key.items()]
     return "; ".join(parts) + (f": not targeted; {', '.join(kept)} fitted" if kept else "")
 

@@ -79,7 +79,7 @@ def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, 
     Besides the claim's fields, ``rep`` may carry (from :func:`cart19.comparison.reproduce.reproduce_all`):
     ``mismatch`` - the reproduction exists but cannot be written in the claim's field (e.g. "21 in
     each group" when the groups are unequal): status "differs" with that text; ``detail`` - what
-    the value was computed over; ``override`` - the decision (data/cohort/decisions.csv) that
+    the value was computed over; ``override`` - the reading (data/published/readings.csv) that
     overrides the claim or one of its fields. Both are appended to the note.
     """
     mismatch = rep.get("mismatch")
