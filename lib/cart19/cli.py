@@ -50,8 +50,19 @@ def main(argv: list[str] | None = None) -> int:
     except Cart19Error as exc:
         print(f"cart19 {name}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # every write of cart19 is atomic (cart19.io): a stopped command leaves the old files
+        print(f"cart19 {name}: stopped by SIGINT (Ctrl-C); files it had not finished writing were "
+              "left as they were", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # the reader of our output went away (`cart19 validate | head`): not an error of ours;
         # stdout is pointed at /dev/null so that the interpreter's final flush does not fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE  # what a shell reports for a tool stopped by SIGPIPE
+    except OSError as exc:
+        # a file that could not be read or written where no loader or writer of ours was involved
+        # (e.g. a directory made read-only): one line, the file and the reason
+        where = exc.filename or "a file"
+        print(f"cart19 {name}: error: {where}: {io.describe_os_error(exc)}", file=sys.stderr)
+        return 1

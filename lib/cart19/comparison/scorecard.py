@@ -19,12 +19,16 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cart19 import paths
 from cart19.reconstruction.times import km_within
+from cart19.record.design import VARIANT_LABELS
 
 STATUSES = ("exact", "within tolerance", "differs", "not reproducible")
 BASES = ("fitted", "derived", "emergent", "not applicable")
@@ -87,9 +91,29 @@ def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, 
         status, diff, note = "differs", None, mismatch
     else:
         status, diff, note = _compare(pub, raw, rep)
+    if pub["kind"] in ("hr", "ci") and status != "not reproducible":
+        diff, note = _ratio_difference(pub, rep, note)
     extra = [rep.get(k) for k in ("detail", "override")]
     extra = [x for x in extra if isinstance(x, str) and x and status != "not reproducible"]
     return status, diff, "; ".join([n for n in [note] + extra if n])
+
+
+def _ratio_difference(pub: pd.Series, rep: pd.Series, note: str) -> tuple[float, str]:
+    """A hazard ratio (or its CI) is compared on the log scale in the printed orientation, with
+    the variant named and the other Prism variant beside it (cart19.comparison.hazard)."""
+    from cart19.comparison.hazard import log_difference
+    main = _main_field(pub)
+    diff = log_difference(float(rep[main]), float(pub[main]))
+    parts = [note, "difference on the log scale, ln(reproduced/published)"]
+    if isinstance(rep.get("orientation"), str) and rep["orientation"]:
+        parts.append(rep["orientation"])
+    variant = rep.get("variant")
+    if isinstance(variant, str) and variant:
+        alt = rep.get("alt_variant")
+        parts.append(f"{VARIANT_LABELS[variant]} HR (design.yml); {VARIANT_LABELS[alt]} HR "
+                     f"{float(rep['alt_hr']):.3g} ({float(rep['alt_ci_low']):.3g}-"
+                     f"{float(rep['alt_ci_high']):.3g})")
+    return diff, "; ".join(x for x in parts if x)
 
 
 def _compare(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float | None, str]:
@@ -171,6 +195,10 @@ def build_scorecard(claims: pd.DataFrame, raw_claims: pd.DataFrame,
 
     ``reproduced`` is indexed by claim id (from :func:`cart19.comparison.reproduce.reproduce_all`), with the
     numeric fields of claims.csv plus ``basis``, ``chapter``, ``tolerance`` and ``reason``.
+    Besides the contract's columns: ``scale`` (``log`` for hazard ratios and their CIs, whose
+    difference is ln(reproduced/published)), ``orientation`` (whose hazard relative to whose the
+    printed ratio is), ``variant`` (which Prism HR) and ``quantity_key`` (claims printing the same
+    quantity share it).
     """
     rows = []
     rep_idx = reproduced.set_index("id") if "id" in reproduced.columns else reproduced
@@ -190,6 +218,12 @@ def build_scorecard(claims: pd.DataFrame, raw_claims: pd.DataFrame,
             "basis": rep.get("basis") if isinstance(rep.get("basis"), str) else "not applicable",
             "chapter": rep.get("chapter") if isinstance(rep.get("chapter"), str) else "",
             "note": note,
+            "scale": "log" if pub["kind"] in ("hr", "ci") else "",
+            "orientation": rep.get("orientation") if isinstance(rep.get("orientation"), str) else "",
+            "variant": VARIANT_LABELS.get(rep.get("variant"), "") if isinstance(rep.get("variant"), str)
+            else "",
+            "quantity_key": rep.get("quantity_key") if isinstance(rep.get("quantity_key"), str)
+            else cid,
         })
     out = pd.DataFrame(rows)
     if status_missing := set(out["status"]) - set(STATUSES):
@@ -204,21 +238,54 @@ def summarise(card: pd.DataFrame, by: str = "source") -> pd.DataFrame:
     return tab
 
 
-def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
-    """Load the record and the cohort, reproduce every claim, and compare."""
-    from cart19.record.claims import load_claims
-    from cart19.cohort.schema import load_cohort
-    from cart19.comparison.reproduce import reproduce_all
+@dataclass(frozen=True)
+class Result:
+    """One reproduction of the whole paper: every page shows a slice of it."""
+    claims: pd.DataFrame       #: the published record (load_claims)
+    raw: pd.DataFrame          #: the record as text (printed decimals)
+    cohort: pd.DataFrame       #: the reconstructed cohort
+    reproduced: pd.DataFrame   #: reproduce_all's rows (claims.csv fields, basis, chapter, key)
+    card: pd.DataFrame         #: build_scorecard's rows
 
-    claims_path = claims_path or paths.CLAIMS_CSV
-    cohort_path = cohort_path or paths.COHORT_CSV
+
+def _stamp(path) -> tuple[str, int]:
+    p = Path(path)
+    return str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0
+
+
+@lru_cache(maxsize=4)
+def _compute(claims_key, cohort_key, inputs) -> Result:
+    from cart19.cohort.schema import load_cohort
+    from cart19.cohort.validate import not_infused_beside
+    from cart19.comparison.reproduce import reproduce_all
+    from cart19.record.claims import load_claims
+
+    claims_path, cohort_path = claims_key[0], cohort_key[0]
     claims = load_claims(claims_path)
     raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
     cohort = load_cohort(cohort_path)
-    from cart19.cohort.validate import not_infused_beside
-
     reproduced = reproduce_all(cohort, claims, not_infused_beside(cohort_path))
-    return build_scorecard(claims, raw, reproduced)
+    return Result(claims, raw, cohort, reproduced, build_scorecard(claims, raw, reproduced))
+
+
+def compute_all(claims_path=None, cohort_path=None) -> Result:
+    """Load the record and the cohort, reproduce every claim of the paper at once, compare.
+
+    Cached per state of the input files (claims, cohort, the not-infused patients beside it, the
+    design and the readings), so every chapter of one kernel shares the one result; the frames
+    returned are copies."""
+    from cart19.record import design, readings
+    claims_path = claims_path or paths.CLAIMS_CSV
+    cohort_path = cohort_path or paths.COHORT_CSV
+    inputs = tuple(_stamp(p) for p in (Path(cohort_path).with_name("not_infused.csv"),
+                                       design.DESIGN_YML, readings.READINGS_CSV))
+    r = _compute(_stamp(claims_path), _stamp(cohort_path), inputs)
+    return Result(*(x.copy() for x in (r.claims, r.raw, r.cohort, r.reproduced, r.card)))
+
+
+def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
+    """The scorecard of the whole paper (:func:`compute_all`'s card)."""
+    return compute_all(claims_path, cohort_path).card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     card = compute(args.claims, args.cohort)
     if args.json:
-        records = json.loads(card.to_json(orient="records"))
+        # 15 significant digits: the default (10 decimals) prints a P of 8.9e-10 as 9e-10
+        records = json.loads(card.to_json(orient="records", double_precision=15))
         json.dump(records, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
