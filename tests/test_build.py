@@ -17,6 +17,8 @@ from cart19.book import build as B
 from cart19.book import params as P
 from cart19.errors import InputError
 from cart19.paths import ROOT
+from minirepo import make_repo
+from minirepo import write_nb as _write_nb
 
 # ------------------------------------------------------------------------------------ static analysis
 
@@ -289,49 +291,10 @@ def test_normalize_writes_checkout_and_venv_paths_as_placeholders(tmp_path):
 
 
 # ------------------------------------------------------------------------------- integration (kernels)
-NOTEBOOK = """\
----
-jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
-kernelspec: {{name: python3, display_name: Python 3}}
-cart19: {{reads: {reads}, writes: {writes}}}
----
-
-# {title}
-
-```{{code-cell}} python
-:tags: [parameters]
-{params}
-```
-
-```{{code-cell}} python
-{code}
-```
-"""
-
-
-def _write_nb(root: Path, stem: str, code: str, params: str = "seed = 1", reads=(), writes=()):
-    (root / "notebooks" / f"{stem}.md").write_text(NOTEBOOK.format(
-        reads=json.dumps(list(reads)), writes=json.dumps(list(writes)), title=stem, params=params,
-        code=code))
-
-
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     """A minimal repository: two chapters importing different lib modules, one reading a data file."""
-    root = tmp_path / "repo"
-    for d in ("notebooks", "book", "data"):
-        (root / d).mkdir(parents=True)
-    _lib(root, {"__init__": "", "alpha": "def value():\n    return 1\n",
-                "beta": "from cart19 import gamma\n\ndef value():\n    return gamma.G\n",
-                "gamma": "G = 2\n"})
-    (root / "requirements.lock").write_text("pkg==1\n")
-    (root / "notebooks" / "params.yml").write_text("seed: 1   # random seed\n"
-                                                   "size: 3   # a size\n")
-    (root / "data" / "x.csv").write_text("a\n1\n")
-    _write_nb(root, "01_a", "import cart19.alpha\nprint(cart19.alpha.value() + seed)",
-              reads=["data/x.csv"])
-    _write_nb(root, "02_b", "from cart19 import beta\nprint(beta.value() * size)",
-              params="seed = 1\nsize = 3")
+    root = make_repo(tmp_path / "repo")
     # the build exports PYTHONPATH/CART19_ROOT for its kernels: keep them out of the other tests
     monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setenv("PYTHONPATH", "")
@@ -413,8 +376,7 @@ def test_a_change_of_the_normaliser_code_reexecutes_everything(repo, monkeypatch
     assert "build code" in capsys.readouterr().out
     assert _build(repo)["executed"] == 0
     manifest = json.loads(repo.manifest.read_text())
-    assert {e["inputs"]["build_code"] for e in manifest["notebooks"].values()} \
-        == {B.code_hash(B.EXECUTION_CODE, scrubbed)}
+    assert {e["inputs"]["build_code"] for e in manifest["notebooks"].values()} == {B.build_code_hash()}
 
 
 def test_executed_notebooks_are_byte_identical_across_runs(repo):
@@ -471,6 +433,115 @@ def test_writer_runs_before_reader(repo):
               reads=["data/made.csv"])
     r = _build(repo)
     assert r["executed"] == 4 and _stdout(repo, "00_use").strip() == "1"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for d in ("book", "data")
+            for p in sorted((root / d).rglob("*")) if p.is_file()}
+
+
+def test_an_undeclared_read_fails_the_build_naming_the_file(repo):
+    (repo.root / "data" / "secret.csv").write_text("s\n1\n")
+    _build(repo)
+    before = _tree(repo.root)
+    _write_nb(repo.root, "02_b", "print(open('../data/secret.csv').read())")
+    with pytest.raises(B.BuildError) as err:
+        _build(repo)
+    assert "chapter 02_b may not read data/secret.csv" in str(err.value)
+    assert "not in cart19.reads" in str(err.value)
+    assert _tree(repo.root) == before
+    # caught by the chapter's own code: the build still fails (the refusal is logged)
+    _write_nb(repo.root, "02_b", "try:\n    open('../data/secret.csv')\nexcept OSError:\n    pass")
+    with pytest.raises(B.BuildError, match=r"02_b.md: reads data/secret.csv, which is not in cart19.reads"):
+        _build(repo)
+    # a library function reading through cart19.paths (CART19_ROOT is the sandbox) is seen too
+    (repo.lib / "delta.py").write_text("from pathlib import Path\nimport os\n"
+                                       "def value():\n"
+                                       "    return len(Path(os.environ['CART19_ROOT'], 'data', 'secret.csv')"
+                                       ".read_text())\n")
+    _write_nb(repo.root, "02_b", "from cart19 import delta\nprint(delta.value())")
+    with pytest.raises(B.BuildError, match="may not read data/secret.csv"):
+        _build(repo)
+    _write_nb(repo.root, "02_b", "from cart19 import delta\nprint(delta.value())",
+              reads=["data/secret.csv"])
+    assert _build(repo)["executed"] == 1 and _stdout(repo, "02_b").strip() == "4"
+
+
+def test_data_files_declared_by_a_lib_module_are_reads_of_its_importers(repo):
+    (repo.root / "data" / "design.yml").write_text("a: 1\n")
+    (repo.lib / "gamma.py").write_text('DATA_READS = ("data/design.yml",)\nimport os\n'
+                                       "G = len(open(os.path.join(os.environ['CART19_ROOT'], "
+                                       "'data', 'design.yml')).read())\n")
+    r = _build(repo)  # 02_b imports beta -> gamma, which reads the file: allowed, and keyed
+    assert r["executed"] == 2 and _stdout(repo, "02_b").strip() == "15"
+    (repo.root / "data" / "design.yml").write_text("a: 22\n")
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (1, 1) and _stdout(repo, "02_b").strip() == "18"
+    (repo.lib / "gamma.py").write_text("DATA_READS = [f'data/{1}']\nG = 1\n")
+    with pytest.raises(B.BuildError, match="DATA_READS must be a literal tuple of paths"):
+        _build(repo)
+
+
+def test_a_read_in_a_worker_process_is_traced_too(repo):
+    (repo.root / "data" / "secret.csv").write_text("s\n1\n")
+    code = ("import subprocess, sys\n"
+            "r = subprocess.run([sys.executable, '-c', \"open('../data/secret.csv').read()\"],"
+            " capture_output=True, text=True)\n"
+            "print(r.returncode)")
+    _write_nb(repo.root, "02_b", code)
+    with pytest.raises(B.BuildError, match="reads data/secret.csv"):
+        _build(repo)
+
+
+def test_an_undeclared_write_is_refused_and_data_stays(repo):
+    _build(repo)
+    before = _tree(repo.root)
+    _write_nb(repo.root, "02_b", "open('../data/x.csv', 'w').write('clobbered')")
+    with pytest.raises(B.BuildError, match="may not write data/x.csv"):
+        _build(repo)
+    _write_nb(repo.root, "02_b", "import os\nos.remove('../data/x.csv')")
+    with pytest.raises(B.BuildError, match="may not write data/x.csv"):
+        _build(repo)
+    _write_nb(repo.root, "02_b", f"open({str(repo.root / 'data' / 'new.csv')!r}, 'w').write('x')",
+              writes=["data/new.csv"])  # declared, but aimed past the sandbox at the real data/
+    with pytest.raises(B.BuildError, match="outside the build's sandbox"):
+        _build(repo)
+    assert _tree(repo.root) == before
+
+
+def test_declared_writes_are_staged_installed_with_the_book_and_checked(repo, capsys):
+    writer = ("from cart19 import io\n"
+              "io.write_text('../data/out/made.csv', f'm\\n{seed}\\n', parents=True)\n"
+              "import os\nos.makedirs('../data/scratch', exist_ok=True)\n"
+              "open('../data/scratch/c1.csv', 'w').write('1')")
+    (repo.lib / "io.py").write_text((ROOT / "lib" / "cart19" / "io.py").read_text())
+    (repo.lib / "errors.py").write_text((ROOT / "lib" / "cart19" / "errors.py").read_text())
+    (repo.lib / "paths.py").write_text((ROOT / "lib" / "cart19" / "paths.py").read_text())
+    _write_nb(repo.root, "03_w", writer, writes=["data/out/made.csv", "data/scratch/"])
+    _write_nb(repo.root, "02_b", "x = 1 / 0")  # fails: nothing of 03_w's may be installed
+    with pytest.raises(B.BuildError):
+        _build(repo)
+    assert not (repo.root / "data" / "out").exists() and not (repo.root / "data" / "scratch").exists()
+    _write_nb(repo.root, "02_b", "print(2)")
+    _build(repo)
+    made = repo.root / "data" / "out" / "made.csv"
+    assert made.read_text() == "m\n1\n" and (repo.root / "data" / "scratch" / "c1.csv").exists()
+    entry = json.loads(repo.manifest.read_text())["notebooks"]["03_w"]
+    assert entry["writes"] == {"data/out/made.csv": B.sha256_path(made)}
+    assert B.check(repo) == 0
+    # the written file edited or deleted: stale, and the next build makes it anew
+    made.write_text("edited\n")
+    capsys.readouterr()
+    assert B.check(repo) == 1
+    assert "written file missing or edited: data/out/made.csv" in capsys.readouterr().out
+    assert _build(repo)["executed"] == 1 and made.read_text() == "m\n1\n"
+    made.unlink()
+    assert B.check(repo) == 1
+    assert _build(repo)["executed"] == 1 and made.read_text() == "m\n1\n"
+    # a declared file the chapter does not write fails the build
+    _write_nb(repo.root, "03_w", "pass", writes=["data/out/made.csv", "data/out/other.csv"])
+    with pytest.raises(B.BuildError, match="did not write data/out/other.csv"):
+        _build(repo)
 
 
 def test_render_is_atomic_and_strict(repo):

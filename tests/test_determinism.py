@@ -221,6 +221,13 @@ def test_fresh_clean_build_equals_the_committed_book(tmp_path):
         done[fresh].stdout[-3000:]
     assert len(list((fresh / "book" / "_build" / "html").rglob("*.html"))) >= n_chapters
 
+    # the data files the chapters write (installed with the book) are the same bytes too
+    import json
+    manifest = json.loads((fresh / "book" / "build-manifest.json").read_text())
+    written = sorted({rel for e in manifest["notebooks"].values() for rel in e.get("writes", {})})
+    assert "data/derived/scorecard.csv" in written
+    for rel in written:
+        assert (committed / rel).read_bytes() == (fresh / rel).read_bytes(), f"{rel} differs"
     problems = compare_books(committed, fresh, LABELS)
     assert not problems, (f"the committed book and a fresh clean build differ in {len(problems)} "
                           f"place(s). {CAUSES}\n\n" + "\n\n".join(problems[:6]))

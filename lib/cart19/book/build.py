@@ -26,12 +26,15 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import dataclasses
 import fcntl
+import graphlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +46,7 @@ from typing import Any
 
 from cart19 import io
 from cart19.book import params as P
+from cart19.book.sandbox import Sandbox
 from cart19.errors import Cart19Error, InputError
 from cart19.paths import ROOT
 
@@ -55,13 +59,15 @@ _NO_RFC3987 = "import sys; sys.modules.setdefault('rfc3987_syntax', None); "
 
 #: Bump when the manifest's layout changes. (A change of the post-processing code itself needs no bump:
 #: that code is part of every key, see :data:`EXECUTION_CODE`.)
-BUILD_FORMAT = 2
+BUILD_FORMAT = 3
 #: The functions of this module whose code shapes an executed notebook (kernel set-up, papermill call,
 #: normaliser and scrubbers) and the rendered html. Their source text, with that of every module-level
 #: function, class and constant they use (transitively, found with ``ast``), is hashed into the
 #: notebooks' cache keys and the render key, so that editing e.g. a scrubber re-executes the notebooks
 #: it shaped, while editing the scheduler, the CLI or a message does not.
 EXECUTION_CODE = ("execute", "_kernel_env")
+#: Modules of cart19.book whose whole file shapes an executed notebook (hashed into every key).
+KERNEL_MODULES = ("sandbox", "kernels")
 RENDER_CODE = ("render",)
 NOTEBOOK_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.md$")
 MANIFEST_NAME = "build-manifest.json"
@@ -208,6 +214,33 @@ def module_graph(lib: Path, package: str = "cart19") -> dict[str, tuple[Path, se
     return graph
 
 
+#: Module-level name by which a ``lib/cart19`` module declares the data files it reads itself (paths
+#: from the repository root, a literal tuple of strings), e.g. ``DATA_READS =
+#: ("data/published/design.yml",)``: they count as reads of every chapter that imports the module,
+#: directly or not (cache key, sandbox, order), so no chapter has to list them.
+DATA_READS_NAME = "DATA_READS"
+
+
+def declared_reads(graph: dict[str, tuple[Path, set[str]]]) -> dict[str, tuple[str, ...]]:
+    """``{module: data files it declares in DATA_READS}`` for the modules of ``graph`` that declare
+    any. A declaration that is not a literal tuple or list of strings is an error of the code."""
+    out = {}
+    for name, (path, _) in graph.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+            if any(isinstance(t, ast.Name) and t.id == DATA_READS_NAME for t in targets):
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    value = None
+                if not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+                    raise BuildError(f"{path}: {DATA_READS_NAME} must be a literal tuple of paths")
+                out[name] = tuple(value)
+    return out
+
+
 def closure(direct: set[str], graph: dict[str, tuple[Path, set[str]]]) -> set[str]:
     """Every module executed by importing ``direct``: parents packages included, transitively."""
     seen: set[str] = set()
@@ -306,23 +339,23 @@ def order(notebooks: list[Notebook]) -> dict[str, set[str]]:
             if w in writers:
                 raise BuildError(f"{w} is written by both {writers[w]} and {nb.stem} (cart19.writes)")
             writers[w] = nb.stem
+    for w, stem in writers.items():
+        inside = [x for x, other in writers.items() if w.endswith("/") and x != w and x.startswith(w)
+                  and other != stem]
+        if inside:
+            raise BuildError(f"{inside[0]} is written by both {writers[inside[0]]} and {stem} "
+                             f"(which writes the directory {w}; cart19.writes)")
     deps = {nb.stem: {writers[r] for r in nb.reads if r in writers and writers[r] != nb.stem}
             for nb in notebooks}
-    # refuse cycles up front (a scheduler would otherwise wait forever)
-    state: dict[str, int] = {}
-
-    def visit(s: str, path: list[str]) -> None:
-        if state.get(s) == 1:
-            raise BuildError("notebooks depend on each other in a cycle: " + " -> ".join(path + [s]))
-        if state.get(s) == 2:
-            return
-        state[s] = 1
-        for d in sorted(deps.get(s, ())):
-            visit(d, path + [s])
-        state[s] = 2
-
-    for s in deps:
-        visit(s, [])
+    for nb in notebooks:  # a directory (".../") written by one chapter and a file in it read by another
+        for r in nb.reads:
+            for w, stem in writers.items():
+                if w.endswith("/") and r.startswith(w) and stem != nb.stem:
+                    deps[nb.stem].add(stem)
+    try:  # refuse cycles up front (graphlib would otherwise never offer their chapters)
+        graphlib.TopologicalSorter(deps).prepare()
+    except graphlib.CycleError as exc:
+        raise BuildError("notebooks depend on each other in a cycle: " + " -> ".join(exc.args[1])) from None
     return deps
 
 
@@ -399,31 +432,68 @@ def code_hash(roots: tuple[str, ...], source: str | None = None) -> str:
 
 
 def inputs_of(nb: Notebook, layout: Layout, graph, param_values: dict[str, Any], lock_sha: str,
-              build_code: str | None = None) -> dict:
+              build_code: str | None = None, resolve=None) -> dict:
     """Everything a notebook's output depends on, as content hashes (its cache key is their hash).
-    ``build_code``: :func:`code_hash` of :data:`EXECUTION_CODE` (computed here if not given)."""
+    ``build_code``: :func:`build_code_hash` (computed here if not given). ``resolve(rel) -> Path``:
+    where a read file is (a file another chapter wrote in this build is in the sandbox)."""
     lib = {}
     for mod in sorted(closure(set(nb.imports), graph)):
         f = graph[mod][0]
         lib[layout.rel(f)] = sha256_path(f)
     reads = {}
     for r in nb.reads:
-        p = layout.root / r
+        p = resolve(r) if resolve is not None else layout.root / r
         if not p.exists():
             raise InputError(r, f"listed in cart19.reads of {layout.rel(nb.source)} but missing")
         reads[r] = sha256_path(p)
     params = {k: param_values[k] for k in sorted(nb.cell_params) if k in param_values}
     if build_code is None:
-        build_code = code_hash(EXECUTION_CODE)
+        build_code = build_code_hash()
     return {"format": BUILD_FORMAT, "build_code": build_code, "source": sha256_path(nb.source),
             "lib": lib, "reads": reads, "parameters": params, "lock": lock_sha}
+
+
+def written_files(nb: Notebook, root: Path) -> dict[str, str]:
+    """``{rel: sha256}`` of the files a chapter declares it writes (directories, ``.../``, are the
+    chapter's scratch space and are not recorded), as they are below ``root`` now ("" = missing)."""
+    out = {}
+    for rel in nb.writes:
+        if not rel.endswith("/"):
+            p = root / rel
+            out[rel] = sha256_path(p) if p.is_file() else ""
+    return out
+
+
+def outputs_stale(nb: Notebook, entry: dict, layout: Layout) -> str | None:
+    """Why the committed results of a chapter do not match what its last build recorded (its
+    notebook, the files it writes), or None when they do."""
+    if not (nb.output.exists() and sha256_path(nb.output) == entry.get("output_sha256")):
+        return "output missing or edited"
+    recorded = entry.get("writes")
+    if recorded is None and any(not w.endswith("/") for w in nb.writes):
+        return "written files not recorded"
+    changed = [rel for rel, sha in written_files(nb, layout.root).items()
+               if not sha or sha != (recorded or {}).get(rel)]
+    if changed:
+        return "written file missing or edited: " + ", ".join(changed)
+    return None
+
+
+def build_code_hash() -> str:
+    """The build code part of every key: the definitions :data:`EXECUTION_CODE` uses in this module
+    and the files of the modules that run in or start the kernels."""
+    h = hashlib.sha256(code_hash(EXECUTION_CODE).encode())
+    for mod in KERNEL_MODULES:
+        f = Path(__file__).with_name(f"{mod}.py")
+        h.update(mod.encode() + b"\0" + sha256_path(f).encode())
+    return h.hexdigest()
 
 
 def key_of(inputs: dict) -> str:
     return sha256_bytes(json.dumps(inputs, sort_keys=True).encode())
 
 
-def why(old: dict | None, new: dict, output_ok: bool) -> str:
+def why(old: dict | None, new: dict, stale: str | None = None) -> str:
     """Short reason a notebook is (re-)executed, for the progress line."""
     if not old:
         return "new"
@@ -431,7 +501,7 @@ def why(old: dict | None, new: dict, output_ok: bool) -> str:
     if old.get("format") != new["format"]:
         reasons.append("build format")
     if old.get("build_code") != new["build_code"]:
-        reasons.append("build code (cart19/book/build.py: execute, normalize, scrubbers)")
+        reasons.append("build code (cart19/book: execute, normalize, scrubbers, sandbox, kernels)")
     if old.get("source") != new["source"]:
         reasons.append("source")
     for k in ("lib", "reads"):
@@ -441,17 +511,21 @@ def why(old: dict | None, new: dict, output_ok: bool) -> str:
     reasons += [f"{k}={n.get(k)!r}" for k in sorted(set(o) | set(n)) if o.get(k) != n.get(k)]
     if old.get("lock") != new["lock"]:
         reasons.append("requirements.lock")
-    if not reasons and not output_ok:
-        reasons.append("output missing or edited")
+    if not reasons and stale:
+        reasons.append(stale)  # the inputs are the same, the committed results are not
     return ", ".join(reasons) or "forced"
 
 
 def load_manifest(layout: Layout) -> dict:
+    """The committed manifest (entries of another format are kept: their keys, which hold the
+    format, do not match, and :func:`why` then says "build format")."""
     try:
         data = json.loads(layout.manifest.read_text(encoding="utf-8"))
-        return data if data.get("format") == BUILD_FORMAT else {"format": BUILD_FORMAT, "notebooks": {}}
-    except (OSError, ValueError):
-        return {"format": BUILD_FORMAT, "notebooks": {}}
+        if isinstance(data.get("notebooks"), dict):
+            return {"format": BUILD_FORMAT, "notebooks": data["notebooks"]}
+    except (OSError, ValueError, AttributeError):
+        pass
+    return {"format": BUILD_FORMAT, "notebooks": {}}
 
 
 def dump_manifest(manifest: dict) -> str:
@@ -459,12 +533,14 @@ def dump_manifest(manifest: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------------ execution
-def normalize(node, nb: Notebook, parameters: dict[str, Any], root: Path | None = None):
+def normalize(node, nb: Notebook, parameters: dict[str, Any], root: Path | None = None,
+              sandbox: Path | None = None):
     """Strip everything that varies between runs from an executed notebook (in place, returned).
     ``root``: the repository root; where an output prints a path below it (e.g. the file of a warning
     raised in lib/cart19) it is written ``REPO/...``, and the venv's ``.../site-packages/`` prefix
     ``SITE-PACKAGES/``, so that the notebook does not depend on where the checkout and the venv are
-    (the same placeholders as tests/nbval_sanitize.cfg, so that nbval compares equal forms)."""
+    (the same placeholders as tests/nbval_sanitize.cfg, so that nbval compares equal forms).
+    ``sandbox``: the root the kernel ran in (:mod:`cart19.book.sandbox`), written ``REPO/`` too."""
     meta = node.metadata
     for key in ("papermill", "widgets", "execution"):
         meta.pop(key, None)
@@ -475,6 +551,7 @@ def normalize(node, nb: Notebook, parameters: dict[str, Any], root: Path | None 
     if "version" in info:  # the patch release differs between machines with the same lock
         info["version"] = ".".join(str(info["version"]).split(".")[:2])
     injected = any("injected-parameters" in c.metadata.get("tags", []) for c in node.cells)
+    roots = tuple(r for r in (sandbox, root) if r is not None)
     for i, cell in enumerate(node.cells):
         cell.id = f"cell-{i:03d}"  # jupytext/papermill ids are random
         cell.metadata.pop("papermill", None)
@@ -487,7 +564,7 @@ def normalize(node, nb: Notebook, parameters: dict[str, Any], root: Path | None 
         if injected and "parameters" in tags and "remove-cell" not in tags:
             cell.metadata["tags"] = tags + ["remove-cell"]
         for j, out in enumerate(cell.get("outputs", [])):
-            _scrub_output(out, f"{i:03d}{j:02d}", root)
+            _scrub_output(out, f"{i:03d}{j:02d}", roots)
     return node
 
 
@@ -496,10 +573,10 @@ _SITE_PACKAGES = re.compile(r"/[^\s'\"]*/site-packages/")
 _STYLER_UUID = re.compile(r"T_([0-9a-f]{5})(?=[_\"\s])")
 
 
-def _scrub_text(text: str, tag: str, root: Path | None = None) -> str:
+def _scrub_text(text: str, tag: str, roots: tuple[Path, ...] = ()) -> str:
     text = _ADDRESS.sub("0xADDRESS", text)
     text = _SITE_PACKAGES.sub("SITE-PACKAGES/", text)
-    if root is not None:
+    for root in roots:
         for prefix in dict.fromkeys([str(root.resolve()), str(root)]):
             text = text.replace(prefix.rstrip("/") + "/", "REPO/")
     # pandas Styler ids are random uuids; make them deterministic and unique per output
@@ -508,18 +585,18 @@ def _scrub_text(text: str, tag: str, root: Path | None = None) -> str:
     return text
 
 
-def _scrub_output(out, tag: str, root: Path | None = None) -> None:
+def _scrub_output(out, tag: str, roots: tuple[Path, ...] = ()) -> None:
     if out.get("output_type") == "stream":
-        out["text"] = _scrub_text(out["text"], tag, root)
+        out["text"] = _scrub_text(out["text"], tag, roots)
     if out.get("output_type") == "error":  # kept only by a cell tagged raises-exception
-        out["traceback"] = [_scrub_text(t, tag, root) for t in out.get("traceback", [])]
+        out["traceback"] = [_scrub_text(t, tag, roots) for t in out.get("traceback", [])]
     for key in ("data",):
         data = out.get(key) or {}
         # every textual representation, including myst-nb glue records
         # ("application/papermill.record/text/plain" ...); images (base64) are left alone
         for mime, value in data.items():
             if isinstance(value, str) and not mime.startswith("image/") and "/image/" not in mime:
-                data[mime] = _scrub_text(value, tag, root)
+                data[mime] = _scrub_text(value, tag, roots)
     out.get("metadata", {}).pop("execution", None)
 
 
@@ -531,20 +608,27 @@ def _source_cell_number(source_node, code: str) -> int | None:
 
 
 def execute(nb: Notebook, parameters: dict[str, Any], out_path: Path, layout: Layout,
-            timeout: int | None = None) -> None:
-    """Execute one notebook with papermill (cwd = notebooks/) and write the normalised result."""
+            timeout: int | None = None, sandbox: Sandbox | None = None) -> None:
+    """Execute one notebook with papermill and write the normalised result. The kernel runs in
+    ``sandbox`` (its ``notebooks/`` is the working directory; :mod:`cart19.book.sandbox`), or,
+    without one, in the repository's ``notebooks/``."""
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from cart19.book import kernels  # jupyter_client: imported only when something executes
+
     source = read_source(nb.source)
+    env = sandbox.spec(nb.stem, nb.reads, nb.writes) if sandbox is not None else {}
+    cwd = (sandbox.root if sandbox is not None else layout.root) / "notebooks"
     try:
         node = papermill.execute_notebook(
             source, None, parameters=parameters, kernel_name="python3", language="python",
             progress_bar=False,
             log_output=False, request_save_on_cell_execute=False, execution_timeout=timeout,
+            kernel_manager_class=kernels.kernel_class(env),
             # kernel cwd without papermill's process-wide chdir (notebooks run in threads)
-            resources={"metadata": {"path": str(layout.notebooks)}})
+            resources={"metadata": {"path": str(cwd)}})
     except PapermillExecutionError as exc:
         number = _source_cell_number(source, exc.source)
         where = f"cell {number}" if number else f"cell In [{exc.exec_count}]"
@@ -553,7 +637,7 @@ def execute(nb: Notebook, parameters: dict[str, Any], out_path: Path, layout: La
                          f"{exc.ename}: {exc.evalue}") from None
     except Exception as exc:  # dead kernel, timeout, ...
         raise BuildError(f"{layout.rel(nb.source)}: execution failed: {type(exc).__name__}: {exc}") from None
-    normalize(node, nb, parameters, layout.root)
+    normalize(node, nb, parameters, layout.root, sandbox.root if sandbox is not None else None)
     nbformat.validate(node)
     io.write_text(out_path, nbformat.writes(node) + "\n")
 
@@ -747,6 +831,18 @@ class Plan:
     deps: dict[str, set[str]]
     param_values: dict[str, Any]
     unbuilt: list[str]  # not selected by --only and never built: left out of this render
+    graph: dict = field(default_factory=dict)  # module_graph of lib/cart19
+
+
+def with_lib_reads(notebooks: list[Notebook], graph) -> list[Notebook]:
+    """Each chapter's reads extended by the DATA_READS of the lib modules it imports."""
+    declared = declared_reads(graph)
+    out = []
+    for nb in notebooks:
+        extra = [r for mod in sorted(closure(set(nb.imports), graph)) for r in declared.get(mod, ())]
+        reads = tuple(dict.fromkeys([*nb.reads, *extra]))
+        out.append(dataclasses.replace(nb, reads=reads) if reads != nb.reads else nb)
+    return out
 
 
 def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | None) -> Plan:
@@ -755,6 +851,8 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
     notebooks = discover(layout)
     if not notebooks:
         raise BuildError(f"no notebooks/NN_*.md found in {layout.notebooks}")
+    graph = module_graph(layout.lib)
+    notebooks = with_lib_reads(notebooks, graph)
     for nb in notebooks:
         P.check_notebook(layout.rel(nb.source), nb.cell_params, params)
     selected = notebooks
@@ -787,7 +885,228 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
     for out in sorted(layout.book.glob("[0-9][0-9]_*.ipynb")):
         if not (layout.notebooks / f"{out.stem}.md").exists():
             raise BuildError(f"{layout.rel(out)} has no source notebooks/{out.stem}.md: delete it")
-    return Plan(notebooks, selected, deps, P.values(params, values), unbuilt)
+    return Plan(notebooks, selected, deps, P.values(params, values), unbuilt, graph)
+
+
+@dataclass
+class Job:
+    """One chapter to execute in this build."""
+
+    nb: Notebook
+    key: str
+    inputs: dict
+    reason: str
+    out_path: Path
+
+
+class Build:
+    """One run of the build (:func:`run`): decide what executes, execute it in the sandbox, and
+    install the results -- notebooks, manifest, the files chapters wrote, the html -- as one step."""
+
+    def __init__(self, layout: Layout, pl: Plan, force: bool):
+        self.layout, self.pl, self.force = layout, pl, force
+        self.lock_sha = sha256_path(layout.lock) if layout.lock.exists() else ""
+        self.graph = pl.graph
+        self.build_code = build_code_hash()
+        self.entries: dict = load_manifest(layout)["notebooks"]
+        self.new_entries: dict[str, dict] = {}
+        self.new_outputs: dict[str, Path] = {}
+        self.new_writes: dict[str, Path] = {}  # rel -> the file or directory a chapter wrote
+        self.counts = {"executed": 0, "cached": 0, "failed": 0}
+        layout.cache.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix="exec-", dir=layout.cache))
+        self.sandbox = Sandbox(layout.root, self.tmp / "sandbox")
+        self.stopping = False
+        self.installed = False
+        if "cart19.book.kernels" in sys.modules:  # a stopped build earlier in this process
+            sys.modules["cart19.book.kernels"].reset()
+
+    def resolve(self, rel: str) -> Path:
+        """Where a chapter's read file is now: written earlier in this build, or the repository's."""
+        return self.new_writes.get(rel, self.layout.root / rel)
+
+    def consider(self, nb: Notebook) -> Job | None:
+        """The job that executes ``nb``, or None when its committed or kept results are current."""
+        inputs = inputs_of(nb, self.layout, self.graph, self.pl.param_values, self.lock_sha,
+                           self.build_code, self.resolve)
+        key = key_of(inputs)
+        old = self.entries.get(nb.stem, {})
+        stale = outputs_stale(nb, old, self.layout)
+        if not self.force and old.get("key") == key and stale is None:
+            self.counts["cached"] += 1
+            _line("cached", nb.stem, None)
+            return None
+        kept = self.layout.cache / "outputs" / key
+        if not self.force and (kept / "notebook.ipynb").exists():
+            # executed by an earlier build that then failed elsewhere: reuse, don't redo
+            self.counts["cached"] += 1
+            _line("cached", nb.stem, None, "(from an earlier, unfinished build)")
+            out_path = self.tmp / f"{nb.stem}.ipynb"
+            shutil.copyfile(kept / "notebook.ipynb", out_path)
+            for rel in nb.writes:
+                if (kept / "files" / rel).exists():
+                    self.sandbox.place(rel, kept / "files" / rel)
+            self.finished(Job(nb, key, inputs, "kept", out_path), keep=False)
+            return None
+        reason = "forced" if self.force else why(old.get("inputs"), inputs, stale)
+        recorded = old.get("writes") or {}
+        current = written_files(nb, self.layout.root)
+        self.sandbox.stage_writes(nb.writes, {rel: rel not in recorded or recorded[rel] == sha
+                                              for rel, sha in current.items()})
+        return Job(nb, key, inputs, reason, self.tmp / f"{nb.stem}.ipynb")
+
+    def run_job(self, job: Job) -> float:
+        """In a worker thread: execute the chapter; BuildError when it failed or broke its sandbox."""
+        nb = job.nb
+        parameters = {k: self.pl.param_values[k] for k in nb.cell_params if k in self.pl.param_values}
+        t = time.perf_counter()
+        try:
+            execute(nb, parameters, job.out_path, self.layout, sandbox=self.sandbox)
+        finally:
+            broken = self.sandbox.violations(nb.stem)
+        if broken:
+            raise BuildError(f"{self.layout.rel(nb.source)}: " + "; ".join(broken)
+                             + " (front matter)")
+        missing = [w for w in nb.writes if not w.endswith("/") and w not in self.sandbox.written(nb.writes)]
+        if missing:
+            raise BuildError(f"{self.layout.rel(nb.source)}: did not write {', '.join(missing)} "
+                             "(listed in cart19.writes)")
+        return time.perf_counter() - t
+
+    def finished(self, job: Job, keep: bool = True) -> None:
+        """A chapter's results, in the sandbox and the temp dir, ready to install; ``keep``: also in
+        .cache/build/outputs, reused by the next build if this one fails elsewhere."""
+        nb = job.nb
+        written = self.sandbox.written(nb.writes)
+        self.new_writes.update(written)
+        self.new_outputs[nb.stem] = job.out_path
+        self.new_entries[nb.stem] = {
+            "key": job.key, "inputs": job.inputs, "output_sha256": sha256_path(job.out_path),
+            "writes": {rel: sha256_path(p) for rel, p in written.items() if not rel.endswith("/")}}
+        if keep:
+            kept = self.layout.cache / "outputs" / job.key
+            shutil.rmtree(kept, ignore_errors=True)
+            (kept / "files").mkdir(parents=True)
+            for rel, p in written.items():
+                dest = kept / "files" / rel.rstrip("/")
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                (shutil.copytree if p.is_dir() else shutil.copyfile)(p, dest)
+            shutil.copyfile(job.out_path, kept / "notebook.ipynb")
+
+    def execute_all(self, jobs: int) -> None:
+        """Every selected chapter, in dependency order (graphlib), ``jobs`` kernels at a time."""
+        order_ = graphlib.TopologicalSorter(self.pl.deps)
+        order_.prepare()  # cycles were refused by order()
+        by_stem = {nb.stem: nb for nb in self.pl.selected}
+        errors: list[str] = []
+        running: dict = {}
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            while order_.is_active():
+                ready = order_.get_ready() if not errors else ()
+                for stem in ready:
+                    job = self.consider(by_stem[stem])
+                    if job is None:
+                        order_.done(stem)
+                    else:
+                        running[pool.submit(self.run_job, job)] = job
+                if ready and not running:
+                    continue
+                if not running:
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    job = running.pop(fut)
+                    try:
+                        seconds = fut.result()
+                    except BuildError as exc:
+                        self.counts["failed"] += 1
+                        errors.append(str(exc))
+                        _line("FAILED", job.nb.stem, None, str(exc).split(": ", 1)[-1][:100])
+                        continue
+                    self.counts["executed"] += 1
+                    _line("executed", job.nb.stem, seconds, f"({job.reason})")
+                    self.finished(job)
+                    order_.done(job.nb.stem)
+        except BaseException:
+            # interrupted (Ctrl-C, SIGTERM): kill the kernels now instead of waiting for them, and
+            # start no new chapter; the caller reports what was kept
+            self.stopping = True
+            _kill_kernels()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        if errors:
+            skipped = len(self.pl.selected) - sum(self.counts.values())
+            raise BuildError("notebook failed; book/ and data/ left as they were"
+                             + (f" ({skipped} not started)" if skipped else "") + ":\n  "
+                             + "\n  ".join(errors))
+
+    def install(self, html: Path | None) -> None:
+        """Notebooks, manifest, written files and html as one step (cart19.io.Swap: a failure or a
+        crash part-way leaves, or restores, the previous book and data)."""
+        swap = io.Swap(self.layout.journal)
+        for stem, path in self.new_outputs.items():
+            swap.add(self.layout.book / f"{stem}.ipynb", path)
+        made = []
+        for rel, path in sorted(self.new_writes.items()):
+            dest = self.layout.root / rel.rstrip("/")
+            if path.is_file() and dest.is_file() and sha256_path(path) == sha256_path(dest):
+                continue
+            for parent in reversed([p for p in dest.parents if not p.exists()]):
+                parent.mkdir()
+                made.append(parent)
+            swap.add(dest, path)
+        if self.new_entries:
+            stems = {nb.stem for nb in self.pl.notebooks}
+            merged = {s: e for s, e in self.entries.items() if s in stems}
+            merged.update(self.new_entries)
+            swap.add(self.layout.manifest, io.write_text(
+                self.tmp / MANIFEST_NAME, dump_manifest({"format": BUILD_FORMAT, "notebooks": merged})))
+        if html is not None:
+            self.layout.html.parent.mkdir(parents=True, exist_ok=True)
+            swap.add(self.layout.html, html, copy=True)  # the stage keeps its copy (incremental Sphinx)
+        try:
+            swap.commit()
+            self.installed = True
+        except BaseException:
+            for parent in reversed(made):
+                with contextlib.suppress(OSError):
+                    parent.rmdir()
+            raise
+        shutil.rmtree(self.layout.cache / "outputs", ignore_errors=True)  # all installed now
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or SIGHUP) received: raised in the main thread like KeyboardInterrupt for SIGINT."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _kill_kernels() -> int:
+    """Kill every kernel this process started (none if nothing was executed)."""
+    kernels = sys.modules.get("cart19.book.kernels")
+    return kernels.kill_all() if kernels is not None else 0
+
+
+def _signal_name(exc: BaseException) -> str:
+    return "SIGINT (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else signal.Signals(exc.signum).name
+
+
+def _stopped(exc: BaseException, build: Build, killed: int, seconds: float) -> str:
+    """The one line a stopped build prints: what it stopped and what it kept."""
+    done = build.counts["executed"]
+    if build.installed:
+        kept = "the new book had been installed (book/, data/ and the html are the new ones)"
+    else:
+        kept = "nothing installed: book/, data/ and the html are as they were"
+        if done:
+            kept += (f"; {done} chapter(s) executed before the stop are kept in .cache/build/outputs "
+                     "and reused by the next build")
+    return (f"build: stopped by {_signal_name(exc)} after {seconds:.1f} s, {killed} kernel(s) killed; "
+            f"{kept}")
 
 
 def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: int | None = None,
@@ -798,84 +1117,11 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
         print(f"build: {line}", flush=True)
     pl = plan(layout, overrides or [], only)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    lock_sha = sha256_path(layout.lock) if layout.lock.exists() else ""
-    graph = module_graph(layout.lib)
-    build_code = code_hash(EXECUTION_CODE)
-    manifest = load_manifest(layout)
-    entries: dict = manifest["notebooks"]
-    new_entries: dict[str, dict] = {}
-    new_outputs: dict[str, Path] = {}
-    counts = {"executed": 0, "cached": 0, "failed": 0}
     _kernel_env(layout)
     print(f"build: {len(pl.selected)} notebooks, {jobs} parallel jobs", flush=True)
-
-    tmp = Path(tempfile.mkdtemp(prefix="exec-", dir=layout.cache))
+    build = Build(layout, pl, force)
     try:
-        done: set[str] = set()
-        pending = {nb.stem: nb for nb in pl.selected}
-        running: dict = {}
-        errors: list[str] = []
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            while (pending and not errors) or running:
-                for stem in [s for s in pending if pl.deps[s] <= done] if not errors else []:
-                    nb = pending.pop(stem)
-                    parameters = {k: pl.param_values[k] for k in nb.cell_params if k in pl.param_values}
-                    inputs = inputs_of(nb, layout, graph, pl.param_values, lock_sha, build_code)
-                    key = key_of(inputs)
-                    old = entries.get(stem, {})
-                    out_ok = nb.output.exists() and sha256_path(nb.output) == old.get("output_sha256")
-                    if not force and old.get("key") == key and out_ok:
-                        counts["cached"] += 1
-                        _line("cached", stem, None)
-                        done.add(stem)
-                        continue
-                    kept = layout.cache / "outputs" / f"{key}.ipynb"
-                    if not force and kept.exists():
-                        # executed by an earlier build that then failed elsewhere: reuse, don't redo
-                        out_path = tmp / f"{stem}.ipynb"
-                        shutil.copyfile(kept, out_path)
-                        counts["cached"] += 1
-                        _line("cached", stem, None, "(from an earlier, unfinished build)")
-                        new_entries[stem] = {"key": key, "inputs": inputs,
-                                             "output_sha256": sha256_path(out_path)}
-                        new_outputs[stem] = out_path
-                        done.add(stem)
-                        continue
-                    reason = "forced" if force else why(old.get("inputs"), inputs, out_ok)
-                    out_path = tmp / f"{stem}.ipynb"
-                    fut = pool.submit(_timed, execute, nb, parameters, out_path, layout)
-                    running[fut] = (nb, key, inputs, out_path, reason)
-                if not running:
-                    if pending and not errors:
-                        raise BuildError("scheduler stalled (dependency cycle?): " + ", ".join(pending))
-                    break
-                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    nb, key, inputs, out_path, reason = running.pop(fut)
-                    try:
-                        seconds = fut.result()
-                    except BuildError as exc:
-                        counts["failed"] += 1
-                        errors.append(str(exc))
-                        _line("FAILED", nb.stem, None, str(exc).split(": ", 1)[-1][:100])
-                        continue
-                    counts["executed"] += 1
-                    _line("executed", nb.stem, seconds, f"({reason})")
-                    new_entries[nb.stem] = {"key": key, "inputs": inputs,
-                                            "output_sha256": sha256_path(out_path)}
-                    new_outputs[nb.stem] = out_path
-                    done.add(nb.stem)
-                    # keep the work even if another notebook fails: book/ is only replaced when all
-                    # succeed, but the next build reuses this output (same key = same inputs)
-                    kept = layout.cache / "outputs" / f"{key}.ipynb"
-                    kept.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(out_path, kept)
-        if errors:
-            skipped = len(pending)
-            raise BuildError("notebook failed; book/ left as it was"
-                             + (f" ({skipped} not started)" if skipped else "") + ":\n  "
-                             + "\n  ".join(errors))
-
+        build.execute_all(jobs)
         toc = check_toc(layout, pl.notebooks)
         if pl.unbuilt and render_book:
             if not toc.startswith(TOC_MARKER):
@@ -886,31 +1132,20 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
         t_render = time.perf_counter()
         html = None
         if render_book:
-            files = stage_files(layout, toc, new_outputs)
+            files = stage_files(layout, toc, build.new_outputs)
             key = render_key(files)
-            if new_outputs or force or current_render_key(layout) != key:
+            if build.new_outputs or force or current_render_key(layout) != key:
                 html = render(layout, files, key)
                 rendered = True
-        # success: outputs, manifest and html installed as one step (cart19.io.Swap: a failure or a
-        # crash part-way leaves, or restores, the previous book)
-        swap = io.Swap(layout.journal)
-        for stem, path in new_outputs.items():
-            swap.add(layout.book / f"{stem}.ipynb", path)
-        if new_entries:
-            stems = {nb.stem for nb in pl.notebooks}
-            merged = {s: e for s, e in entries.items() if s in stems}
-            merged.update(new_entries)
-            swap.add(layout.manifest, io.write_text(
-                tmp / MANIFEST_NAME, dump_manifest({"format": BUILD_FORMAT, "notebooks": merged})))
-        if html is not None:
-            layout.html.parent.mkdir(parents=True, exist_ok=True)
-            swap.add(layout.html, html, copy=True)  # the stage keeps its copy (incremental Sphinx)
-        swap.commit()
-        shutil.rmtree(layout.cache / "outputs", ignore_errors=True)  # all installed now
+        build.install(html)
         render_s = time.perf_counter() - t_render
+    except (KeyboardInterrupt, Interrupted) as exc:
+        exc.summary = _stopped(exc, build, _kill_kernels(), time.perf_counter() - t0)
+        raise
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(build.tmp, ignore_errors=True)
     total = time.perf_counter() - t0
+    counts = build.counts
     render_note = (f"rendered in {render_s:.1f} s -> {layout.rel(layout.html)}" if rendered else
                    "render skipped (--no-render)" if not render_book else "render up to date")
     print(f"build: {counts['executed']} executed, {counts['cached']} cached, {counts['failed']} failed; "
@@ -918,29 +1153,23 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
     return {**counts, "rendered": rendered, "seconds": total}
 
 
-def _timed(fn, *args) -> float:
-    t = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - t
-
-
 def check(layout: Layout) -> int:
     """Print which committed notebooks are stale (would be re-executed); 1 if any, else 0."""
     pl = plan(layout, [], None)
     lock_sha = sha256_path(layout.lock) if layout.lock.exists() else ""
-    graph = module_graph(layout.lib)
+    graph = pl.graph
     entries = load_manifest(layout)["notebooks"]
-    build_code = code_hash(EXECUTION_CODE)
+    build_code = build_code_hash()
     stale = 0
     for nb in pl.notebooks:
         inputs = inputs_of(nb, layout, graph, pl.param_values, lock_sha, build_code)
         old = entries.get(nb.stem, {})
-        out_ok = nb.output.exists() and sha256_path(nb.output) == old.get("output_sha256")
-        if old.get("key") == key_of(inputs) and out_ok:
+        bad = outputs_stale(nb, old, layout)
+        if old.get("key") == key_of(inputs) and bad is None:
             _line("current", nb.stem, None)
         else:
             stale += 1
-            _line("stale", nb.stem, None, f"({why(old.get('inputs'), inputs, out_ok)})")
+            _line("stale", nb.stem, None, f"({why(old.get('inputs'), inputs, bad)})")
     print(f"check: {stale} stale of {len(pl.notebooks)}")
     return 1 if stale else 0
 
@@ -982,16 +1211,34 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout((args.root or ROOT).resolve())
     if args.jobs is not None and args.jobs < 1:
         raise InputError("command line (--jobs)", "must be a positive integer", value=args.jobs)
-    with build_lock(layout):
-        if args.check:
-            return check(layout)
-        try:
-            run(layout, [tuple(p) for p in args.param], args.jobs, args.only,
-                render_book=not args.no_render, force=args.force)
-        except BuildError as exc:
-            print(f"build: FAILED: {exc}", file=sys.stderr, flush=True)
-            return 1
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupted)
+    # Ctrl-C raises KeyboardInterrupt even when the build was started with SIGINT ignored (a
+    # background job of a non-interactive shell), so `kill -INT` always stops it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with build_lock(layout):
+            if args.check:
+                return check(layout)
+            try:
+                run(layout, [tuple(p) for p in args.param], args.jobs, args.only,
+                    render_book=not args.no_render, force=args.force)
+            except BuildError as exc:
+                print(f"build: FAILED: {exc}", file=sys.stderr, flush=True)
+                return 1
+    except (KeyboardInterrupt, Interrupted) as exc:
+        line = getattr(exc, "summary", None) or (f"build: stopped by {_signal_name(exc)} before any "
+                                                 "chapter started; nothing changed")
+        print(line, file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # now, without waiting for the worker threads of the killed kernels (they would only
+        # notice the dead kernels after nbclient's timeouts); every file is closed or rolled back
+        os._exit(130 if isinstance(exc, KeyboardInterrupt) else 128 + exc.signum)
     return 0
+
+
+def _raise_interrupted(signum, frame) -> None:
+    raise Interrupted(signum)
 
 
 if __name__ == "__main__":
