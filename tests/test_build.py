@@ -17,6 +17,8 @@ from cart19.book import build as B
 from cart19.book import params as P
 from cart19.errors import InputError
 from cart19.paths import ROOT
+from minirepo import make_repo
+from minirepo import write_nb as _write_nb
 
 # ------------------------------------------------------------------------------------ static analysis
 
@@ -289,49 +291,10 @@ def test_normalize_writes_checkout_and_venv_paths_as_placeholders(tmp_path):
 
 
 # ------------------------------------------------------------------------------- integration (kernels)
-NOTEBOOK = """\
----
-jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
-kernelspec: {{name: python3, display_name: Python 3}}
-cart19: {{reads: {reads}, writes: {writes}}}
----
-
-# {title}
-
-```{{code-cell}} python
-:tags: [parameters]
-{params}
-```
-
-```{{code-cell}} python
-{code}
-```
-"""
-
-
-def _write_nb(root: Path, stem: str, code: str, params: str = "seed = 1", reads=(), writes=()):
-    (root / "notebooks" / f"{stem}.md").write_text(NOTEBOOK.format(
-        reads=json.dumps(list(reads)), writes=json.dumps(list(writes)), title=stem, params=params,
-        code=code))
-
-
 @pytest.fixture
 def repo(tmp_path, monkeypatch):
     """A minimal repository: two chapters importing different lib modules, one reading a data file."""
-    root = tmp_path / "repo"
-    for d in ("notebooks", "book", "data"):
-        (root / d).mkdir(parents=True)
-    _lib(root, {"__init__": "", "alpha": "def value():\n    return 1\n",
-                "beta": "from cart19 import gamma\n\ndef value():\n    return gamma.G\n",
-                "gamma": "G = 2\n"})
-    (root / "requirements.lock").write_text("pkg==1\n")
-    (root / "notebooks" / "params.yml").write_text("seed: 1   # random seed\n"
-                                                   "size: 3   # a size\n")
-    (root / "data" / "x.csv").write_text("a\n1\n")
-    _write_nb(root, "01_a", "import cart19.alpha\nprint(cart19.alpha.value() + seed)",
-              reads=["data/x.csv"])
-    _write_nb(root, "02_b", "from cart19 import beta\nprint(beta.value() * size)",
-              params="seed = 1\nsize = 3")
+    root = make_repo(tmp_path / "repo")
     # the build exports PYTHONPATH/CART19_ROOT for its kernels: keep them out of the other tests
     monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setenv("PYTHONPATH", "")
@@ -502,6 +465,21 @@ def test_an_undeclared_read_fails_the_build_naming_the_file(repo):
     _write_nb(repo.root, "02_b", "from cart19 import delta\nprint(delta.value())",
               reads=["data/secret.csv"])
     assert _build(repo)["executed"] == 1 and _stdout(repo, "02_b").strip() == "4"
+
+
+def test_data_files_declared_by_a_lib_module_are_reads_of_its_importers(repo):
+    (repo.root / "data" / "design.yml").write_text("a: 1\n")
+    (repo.lib / "gamma.py").write_text('DATA_READS = ("data/design.yml",)\nimport os\n'
+                                       "G = len(open(os.path.join(os.environ['CART19_ROOT'], "
+                                       "'data', 'design.yml')).read())\n")
+    r = _build(repo)  # 02_b imports beta -> gamma, which reads the file: allowed, and keyed
+    assert r["executed"] == 2 and _stdout(repo, "02_b").strip() == "15"
+    (repo.root / "data" / "design.yml").write_text("a: 22\n")
+    r = _build(repo)
+    assert (r["executed"], r["cached"]) == (1, 1) and _stdout(repo, "02_b").strip() == "18"
+    (repo.lib / "gamma.py").write_text("DATA_READS = [f'data/{1}']\nG = 1\n")
+    with pytest.raises(B.BuildError, match="DATA_READS must be a literal tuple of paths"):
+        _build(repo)
 
 
 def test_a_read_in_a_worker_process_is_traced_too(repo):

@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     except Cart19Error as exc:
         print(f"cart19 {name}: error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # every write of cart19 is atomic (cart19.io): a stopped command leaves the old files
+        print(f"cart19 {name}: stopped by SIGINT (Ctrl-C); files it had not finished writing were "
+              "left as they were", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # the reader of our output went away (`cart19 validate | head`): not an error of ours;
         # stdout is pointed at /dev/null so that the interpreter's final flush does not fail again

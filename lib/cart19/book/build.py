@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import dataclasses
 import fcntl
 import graphlib
 import hashlib
@@ -33,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -43,7 +45,6 @@ from pathlib import Path
 from typing import Any
 
 from cart19 import io
-from cart19.book import kernels
 from cart19.book import params as P
 from cart19.book.sandbox import Sandbox
 from cart19.errors import Cart19Error, InputError
@@ -211,6 +212,33 @@ def module_graph(lib: Path, package: str = "cart19") -> dict[str, tuple[Path, se
         graph[name] = (f, imported_modules(f.read_text(encoding="utf-8"), current, package,
                                            cell=False))
     return graph
+
+
+#: Module-level name by which a ``lib/cart19`` module declares the data files it reads itself (paths
+#: from the repository root, a literal tuple of strings), e.g. ``DATA_READS =
+#: ("data/published/design.yml",)``: they count as reads of every chapter that imports the module,
+#: directly or not (cache key, sandbox, order), so no chapter has to list them.
+DATA_READS_NAME = "DATA_READS"
+
+
+def declared_reads(graph: dict[str, tuple[Path, set[str]]]) -> dict[str, tuple[str, ...]]:
+    """``{module: data files it declares in DATA_READS}`` for the modules of ``graph`` that declare
+    any. A declaration that is not a literal tuple or list of strings is an error of the code."""
+    out = {}
+    for name, (path, _) in graph.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else (
+                [node.target] if isinstance(node, ast.AnnAssign) and node.value is not None else [])
+            if any(isinstance(t, ast.Name) and t.id == DATA_READS_NAME for t in targets):
+                try:
+                    value = ast.literal_eval(node.value)
+                except ValueError:
+                    value = None
+                if not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+                    raise BuildError(f"{path}: {DATA_READS_NAME} must be a literal tuple of paths")
+                out[name] = tuple(value)
+    return out
 
 
 def closure(direct: set[str], graph: dict[str, tuple[Path, set[str]]]) -> set[str]:
@@ -588,6 +616,8 @@ def execute(nb: Notebook, parameters: dict[str, Any], out_path: Path, layout: La
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from cart19.book import kernels  # jupyter_client: imported only when something executes
+
     source = read_source(nb.source)
     env = sandbox.spec(nb.stem, nb.reads, nb.writes) if sandbox is not None else {}
     cwd = (sandbox.root if sandbox is not None else layout.root) / "notebooks"
@@ -801,6 +831,18 @@ class Plan:
     deps: dict[str, set[str]]
     param_values: dict[str, Any]
     unbuilt: list[str]  # not selected by --only and never built: left out of this render
+    graph: dict = field(default_factory=dict)  # module_graph of lib/cart19
+
+
+def with_lib_reads(notebooks: list[Notebook], graph) -> list[Notebook]:
+    """Each chapter's reads extended by the DATA_READS of the lib modules it imports."""
+    declared = declared_reads(graph)
+    out = []
+    for nb in notebooks:
+        extra = [r for mod in sorted(closure(set(nb.imports), graph)) for r in declared.get(mod, ())]
+        reads = tuple(dict.fromkeys([*nb.reads, *extra]))
+        out.append(dataclasses.replace(nb, reads=reads) if reads != nb.reads else nb)
+    return out
 
 
 def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | None) -> Plan:
@@ -809,6 +851,8 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
     notebooks = discover(layout)
     if not notebooks:
         raise BuildError(f"no notebooks/NN_*.md found in {layout.notebooks}")
+    graph = module_graph(layout.lib)
+    notebooks = with_lib_reads(notebooks, graph)
     for nb in notebooks:
         P.check_notebook(layout.rel(nb.source), nb.cell_params, params)
     selected = notebooks
@@ -841,7 +885,7 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
     for out in sorted(layout.book.glob("[0-9][0-9]_*.ipynb")):
         if not (layout.notebooks / f"{out.stem}.md").exists():
             raise BuildError(f"{layout.rel(out)} has no source notebooks/{out.stem}.md: delete it")
-    return Plan(notebooks, selected, deps, P.values(params, values), unbuilt)
+    return Plan(notebooks, selected, deps, P.values(params, values), unbuilt, graph)
 
 
 @dataclass
@@ -862,7 +906,7 @@ class Build:
     def __init__(self, layout: Layout, pl: Plan, force: bool):
         self.layout, self.pl, self.force = layout, pl, force
         self.lock_sha = sha256_path(layout.lock) if layout.lock.exists() else ""
-        self.graph = module_graph(layout.lib)
+        self.graph = pl.graph
         self.build_code = build_code_hash()
         self.entries: dict = load_manifest(layout)["notebooks"]
         self.new_entries: dict[str, dict] = {}
@@ -872,6 +916,10 @@ class Build:
         layout.cache.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix="exec-", dir=layout.cache))
         self.sandbox = Sandbox(layout.root, self.tmp / "sandbox")
+        self.stopping = False
+        self.installed = False
+        if "cart19.book.kernels" in sys.modules:  # a stopped build earlier in this process
+            sys.modules["cart19.book.kernels"].reset()
 
     def resolve(self, rel: str) -> Path:
         """Where a chapter's read file is now: written earlier in this build, or the repository's."""
@@ -952,7 +1000,8 @@ class Build:
         by_stem = {nb.stem: nb for nb in self.pl.selected}
         errors: list[str] = []
         running: dict = {}
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             while order_.is_active():
                 ready = order_.get_ready() if not errors else ()
                 for stem in ready:
@@ -979,6 +1028,14 @@ class Build:
                     _line("executed", job.nb.stem, seconds, f"({job.reason})")
                     self.finished(job)
                     order_.done(job.nb.stem)
+        except BaseException:
+            # interrupted (Ctrl-C, SIGTERM): kill the kernels now instead of waiting for them, and
+            # start no new chapter; the caller reports what was kept
+            self.stopping = True
+            _kill_kernels()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
         if errors:
             skipped = len(self.pl.selected) - sum(self.counts.values())
             raise BuildError("notebook failed; book/ and data/ left as they were"
@@ -1011,12 +1068,45 @@ class Build:
             swap.add(self.layout.html, html, copy=True)  # the stage keeps its copy (incremental Sphinx)
         try:
             swap.commit()
+            self.installed = True
         except BaseException:
             for parent in reversed(made):
                 with contextlib.suppress(OSError):
                     parent.rmdir()
             raise
         shutil.rmtree(self.layout.cache / "outputs", ignore_errors=True)  # all installed now
+
+
+class Interrupted(BaseException):
+    """SIGTERM (or SIGHUP) received: raised in the main thread like KeyboardInterrupt for SIGINT."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _kill_kernels() -> int:
+    """Kill every kernel this process started (none if nothing was executed)."""
+    kernels = sys.modules.get("cart19.book.kernels")
+    return kernels.kill_all() if kernels is not None else 0
+
+
+def _signal_name(exc: BaseException) -> str:
+    return "SIGINT (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else signal.Signals(exc.signum).name
+
+
+def _stopped(exc: BaseException, build: Build, killed: int, seconds: float) -> str:
+    """The one line a stopped build prints: what it stopped and what it kept."""
+    done = build.counts["executed"]
+    if build.installed:
+        kept = "the new book had been installed (book/, data/ and the html are the new ones)"
+    else:
+        kept = "nothing installed: book/, data/ and the html are as they were"
+        if done:
+            kept += (f"; {done} chapter(s) executed before the stop are kept in .cache/build/outputs "
+                     "and reused by the next build")
+    return (f"build: stopped by {_signal_name(exc)} after {seconds:.1f} s, {killed} kernel(s) killed; "
+            f"{kept}")
 
 
 def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: int | None = None,
@@ -1028,7 +1118,6 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
     pl = plan(layout, overrides or [], only)
     jobs = max(1, jobs or os.cpu_count() or 1)
     _kernel_env(layout)
-    kernels.reset()
     print(f"build: {len(pl.selected)} notebooks, {jobs} parallel jobs", flush=True)
     build = Build(layout, pl, force)
     try:
@@ -1050,6 +1139,9 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
                 rendered = True
         build.install(html)
         render_s = time.perf_counter() - t_render
+    except (KeyboardInterrupt, Interrupted) as exc:
+        exc.summary = _stopped(exc, build, _kill_kernels(), time.perf_counter() - t0)
+        raise
     finally:
         shutil.rmtree(build.tmp, ignore_errors=True)
     total = time.perf_counter() - t0
@@ -1065,7 +1157,7 @@ def check(layout: Layout) -> int:
     """Print which committed notebooks are stale (would be re-executed); 1 if any, else 0."""
     pl = plan(layout, [], None)
     lock_sha = sha256_path(layout.lock) if layout.lock.exists() else ""
-    graph = module_graph(layout.lib)
+    graph = pl.graph
     entries = load_manifest(layout)["notebooks"]
     build_code = build_code_hash()
     stale = 0
@@ -1119,16 +1211,34 @@ def main(argv: list[str] | None = None) -> int:
     layout = Layout((args.root or ROOT).resolve())
     if args.jobs is not None and args.jobs < 1:
         raise InputError("command line (--jobs)", "must be a positive integer", value=args.jobs)
-    with build_lock(layout):
-        if args.check:
-            return check(layout)
-        try:
-            run(layout, [tuple(p) for p in args.param], args.jobs, args.only,
-                render_book=not args.no_render, force=args.force)
-        except BuildError as exc:
-            print(f"build: FAILED: {exc}", file=sys.stderr, flush=True)
-            return 1
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_interrupted)
+    # Ctrl-C raises KeyboardInterrupt even when the build was started with SIGINT ignored (a
+    # background job of a non-interactive shell), so `kill -INT` always stops it
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with build_lock(layout):
+            if args.check:
+                return check(layout)
+            try:
+                run(layout, [tuple(p) for p in args.param], args.jobs, args.only,
+                    render_book=not args.no_render, force=args.force)
+            except BuildError as exc:
+                print(f"build: FAILED: {exc}", file=sys.stderr, flush=True)
+                return 1
+    except (KeyboardInterrupt, Interrupted) as exc:
+        line = getattr(exc, "summary", None) or (f"build: stopped by {_signal_name(exc)} before any "
+                                                 "chapter started; nothing changed")
+        print(line, file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        # now, without waiting for the worker threads of the killed kernels (they would only
+        # notice the dead kernels after nbclient's timeouts); every file is closed or rolled back
+        os._exit(130 if isinstance(exc, KeyboardInterrupt) else 128 + exc.signum)
     return 0
+
+
+def _raise_interrupted(signum, frame) -> None:
+    raise Interrupted(signum)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from jupyter_client.manager import AsyncKernelManager
 _LIVE: dict[int, int] = {}  # id(kernel manager) -> process group of its kernel
 _LOCK = threading.Lock()
 _STOPPING = threading.Event()
+_KILLED: list[int] = []
 
 
 class Kernel(AsyncKernelManager):
@@ -65,14 +66,15 @@ def _kill(pgid: int) -> None:
 
 def kill_all() -> int:
     """Stop every live kernel of this process (and everything in its process group) now, and refuse
-    to start new ones. Returns how many were killed."""
+    to start new ones. Returns how many were killed since the stop began."""
     _STOPPING.set()
     with _LOCK:
         groups = list(_LIVE.values())
         _LIVE.clear()
     for pgid in groups:
         _kill(pgid)
-    return len(groups)
+    _KILLED.extend(groups)
+    return len(_KILLED)
 
 
 def live() -> int:
@@ -84,3 +86,4 @@ def live() -> int:
 def reset() -> None:
     """Allow kernels again (a new build in the same process, e.g. in tests)."""
     _STOPPING.clear()
+    _KILLED.clear()

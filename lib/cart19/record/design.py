@@ -34,6 +34,8 @@ from cart19 import paths
 from cart19.errors import InputError
 
 DESIGN_YML = paths.DATA / "published" / "design.yml"
+#: read by :func:`load` (with readings.csv beside it): the build adds them to every importing chapter's reads
+DATA_READS = ("data/published/design.yml", "data/published/readings.csv")
 
 Orientation = Literal["a_vs_b", "b_vs_a"]
 Variant = Literal["mantel_haenszel", "logrank", "cox"]

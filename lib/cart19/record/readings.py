@@ -41,6 +41,8 @@ from cart19 import paths
 from cart19.errors import InputError, utf8_error
 
 READINGS_CSV = paths.DATA / "published" / "readings.csv"
+#: read by :func:`load`: the build adds it to the reads of every chapter that imports this module
+DATA_READS = ("data/published/readings.csv",)
 
 COLUMNS = ["reading_id", "alias", "kind", "conflict", "claims", "field", "adopted_value", "effect",
            "reading", "why", "source", "checks"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from cart19 import io
 from cart19.errors import InputError
 from cart19.paths import DATA
 from cart19.reconstruction.general_study import load_study
@@ -76,6 +76,7 @@ def run_benchmark(config_path=CONFIG, runner=None, only=None, levels=None, k=Non
     fit = pd.concat(fits, ignore_index=True)
     return {"config": config, "levels": list(levels), "ensemble": k, "stats": stats_, "fit": fit,
             "wall_seconds": round(wall, 1), "tasks": len(tasks),
+            "load_average": round(os.getloadavg()[0], 1),
             "task_seconds": round(float(fit["seconds"].sum()), 1)}
 
 
@@ -119,14 +120,6 @@ def check(result: dict, thresholds: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-
-
 def write(result: dict, thresholds: dict, out_dir: Path = RESULTS) -> dict:
     """benchmark.json (config, thresholds beside results, pooled and per-trial summaries, fit,
     timing) and statistics.csv (every statistic of every table and level) in ``out_dir``."""
@@ -141,10 +134,13 @@ def write(result: dict, thresholds: dict, out_dir: Path = RESULTS) -> dict:
                ["targets", "printed_exactly", "within_tolerance", "iterations", "seconds"]]
            .mean().round(2).reset_index().to_dict("records"),
            "timing": {"wall_seconds": result["wall_seconds"], "tasks": result["tasks"],
-                      "task_seconds": result["task_seconds"]}}
-    _atomic(out_dir / "benchmark.json", json.dumps(doc, indent=1, sort_keys=True, default=_json) + "\n")
-    _atomic(out_dir / "statistics.csv", result["stats"].round(6).to_csv(index=False))
-    _atomic(out_dir / "fit.csv", result["fit"].to_csv(index=False))
+                      "task_seconds": result["task_seconds"],
+                      "load_average": result.get("load_average")}}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    io.write_all({  # one step: the three files always come from the same run
+        out_dir / "benchmark.json": json.dumps(doc, indent=1, sort_keys=True, default=_json) + "\n",
+        out_dir / "statistics.csv": result["stats"].round(6).to_csv(index=False, lineterminator="\n"),
+        out_dir / "fit.csv": result["fit"].to_csv(index=False, lineterminator="\n")})
     return doc
 
 

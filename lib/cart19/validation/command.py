@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from cart19 import io
 from cart19.errors import InputError, utf8_error
 from cart19.reconstruction.general_study import load_study
 from cart19.validation import benchmark, datasets
-from cart19.validation.benchmark import _atomic, _json
+from cart19.validation.benchmark import _json
 from cart19.validation.columns import patient_table
 from cart19.validation.run import validate
 from cart19.validation.runners import choose
@@ -99,7 +100,7 @@ def one_table(args) -> int:
                                 .to_dict("records"),
                                 "fit": r["fit"].to_dict("records")} for lv, r in res.items()}}
     out = Path(args.out or f"validation_{study.name}.json")
-    _atomic(out, json.dumps(doc, indent=1, default=_json) + "\n")
+    io.write_text(out, json.dumps(doc, indent=1, default=_json) + "\n")
     for lv, r in res.items():
         print(f"level {lv}: {len(table)} patients, ensemble of {k}; targets met within "
               f"tolerance {int(r['fit']['within_tolerance'].sum())}/{int(r['fit']['targets'].sum())}")

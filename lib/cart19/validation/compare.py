@@ -18,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 NOMINAL = (0.5, 0.8, 0.9)
-P_TYPES = ("p_uni", "p_multi")
 #: the scale on which each type's error is read
 UNITS = {"hr_uni": "ln HR", "hr_multi": "ln HR", "hr_tv": "ln HR", "p_uni": "log10 P",
          "p_multi": "log10 P", "p_tv": "log10 P", "km": "percentage points", "phi": "phi"}
@@ -73,7 +72,7 @@ def summarize(sbs: pd.DataFrame, methods=("single", "ensemble_median", "margins"
             err = (g.loc[ok, m] - g.loc[ok, "truth"])
             row = dict(zip(by, key), method=m, n=int(ok.sum()), bias=float(err.mean()),
                        mae=float(err.abs().mean()), rmse=float(np.sqrt((err ** 2).mean())))
-            if key[0] in P_TYPES or str(key[0]).startswith("p_"):
+            if str(dict(zip(by, key)).get("type", "")).startswith("p_"):
                 lg = np.log10(0.05)
                 row["sig_agree"] = float(((g.loc[ok, m] < lg) == (g.loc[ok, "truth"] < lg)).mean())
             se = g.loc[ok, "truth_se"]

@@ -70,6 +70,8 @@ def assemble(table: pd.DataFrame, study: Study, label: str, results: list[dict],
     mine = [r for r in results if r["key"][0] == label]
     margins = [_frame(r) for r in mine if r["key"][1] == "margins"]
     shuffled_stats = statistics(compare.shuffled(table, study, seed + 7), study)
+    # the shuffle keeps every characteristic, so their associations would be exact: not a baseline
+    shuffled_stats.loc[shuffled_stats["type"] == "phi", "value"] = float("nan")
     out = {}
     for lv in levels:
         members = sorted((r for r in mine if r["key"][1] == lv), key=lambda r: r["key"][2])
