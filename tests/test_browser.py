@@ -599,7 +599,7 @@ def reading_problems(content: dict, check_width: bool) -> list[str]:
         if content["warns"] and not marked:
             problems.append(f"figure {name}: drawn on a page of reconstructed data without the "
                             f"{MARK!r} mark in the image")
-        if marked and "reconstructed" not in f["caption"].lower():
+        if marked and "reconstruct" not in f["caption"].lower():
             problems.append(f"figure {name}: its caption does not say 'reconstructed'")
         if check_width and texts and f["shown"]:
             size, text = min((k, t) for t, k in texts)
