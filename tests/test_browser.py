@@ -800,6 +800,81 @@ def test_figure_enlarges_on_click(context, book_url):
     assert not visit.page_errors and not visit.console_errors
 
 
+def _scorecard_counts() -> dict:
+    """What the scorecard's filters must show, counted from the committed scorecard file."""
+    import pandas as pd
+
+    from cart19.presentation.tables import SOURCE_NAMES
+
+    card = pd.read_csv(REPO / "data" / "derived" / "scorecard.csv")
+    section = card["source"].map(lambda s: SOURCE_NAMES.get(s, s))
+    return {"all": len(card), "differs": int((card["status"] == "differs").sum()),
+            "table3": int((section == "Table 3").sum()),
+            "table3_exact": int(((section == "Table 3") & (card["status"] == "exact")).sum()),
+            "table3_exact_fitted": int(((section == "Table 3") & (card["status"] == "exact")
+                                        & (card["basis"] == "fitted")).sum())}
+
+
+_INFO = re.compile(r"of ([\d,]+) entries")
+
+
+def test_scorecard_filters_work(context, book_url):
+    """The scorecard's filter panes (part of the paper, status, basis) and its "Differences only"
+    button narrow the table to the rows the scorecard file says they should; Clear All restores it.
+    The page stays under 8,000 px tall at 1280 px."""
+    page_path = next((p for p in PAGES if p.endswith("12_scorecard.html")), None)
+    if page_path is None:
+        pytest.skip("no scorecard chapter in this book")
+    want = _scorecard_counts()
+    page, visit = _open(context, urllib.parse.urljoin(book_url, urllib.parse.quote(page_path)))
+    try:
+        info = page.locator("#cart19-scorecard_info")
+        info.wait_for(state="visible")
+
+        def shown() -> int:
+            page.wait_for_timeout(150)
+            return int(_INFO.search(info.inner_text()).group(1).replace(",", ""))
+
+        assert shown() == want["all"]
+        button = page.get_by_role("button", name="Differences only")
+        button.click()
+        assert shown() == want["differs"]
+        button.click()
+        assert shown() == want["all"]
+
+        def pick(pane: str, value: str) -> None:
+            box = page.locator("div.dtsp-searchPane").filter(
+                has=page.locator(f"input[placeholder='{pane}']"))
+            box.locator("tr").filter(has=page.locator("span.dtsp-name", has_text=re.compile(
+                rf"^{re.escape(value)}$"))).first.click()
+
+        pick("Part of the paper", "Table 3")
+        assert shown() == want["table3"]
+        pick("Status", "exact")
+        assert shown() == want["table3_exact"]
+        pick("Basis", "fitted")
+        assert shown() == want["table3_exact_fitted"]
+        page.get_by_role("button", name="Clear All").click()
+        assert shown() == want["all"]
+        height = page.evaluate("document.documentElement.scrollHeight")
+    finally:
+        page.close()
+    assert height < 8000, f"the scorecard page is {height} px tall at 1280 px"
+    assert not visit.foreign and not visit.page_errors and not visit.console_errors, (
+        visit.foreign, visit.page_errors, visit.console_errors)
+
+
+def test_vendored_datatables_is_the_installed_one():
+    """book/_static/itables/ holds the bundle of the itables in the lock, byte for byte."""
+    import itables
+
+    pkg = Path(itables.__file__).parent / "html"
+    for name in ("dt_bundle.js", "dt_bundle.css"):
+        vendored = REPO / "book" / "_static" / "itables" / name
+        assert vendored.read_bytes() == (pkg / name).read_bytes(), (
+            f"{vendored} differs from {pkg / name}: copy it again (book/_static/itables/README.md)")
+
+
 def test_whole_session_requested_only_localhost(context, book_url):
     """Runs last in this module: nothing the book did in this session went to another host."""
     assert not context.foreign_log, "the book requested other hosts:\n  " + "\n  ".join(
