@@ -47,8 +47,8 @@ def make_repo(root: Path) -> Path:
     for name, text in modules.items():
         (lib / f"{name}.py").write_text(textwrap.dedent(text))
     (root / "requirements.lock").write_text("pkg==1\n")
-    (root / "notebooks" / "params.yml").write_text("seed: 1   # random seed\n"
-                                                   "size: 3   # a size\n")
+    (root / "notebooks" / "params.yml").write_text("seed: 1   # random seed [0..1000]\n"
+                                                   "size: 3   # a size [1..100]\n")
     (root / "data" / "x.csv").write_text("a\n1\n")
     write_nb(root, "01_a", "import cart19.alpha\nprint(cart19.alpha.value() + seed)",
              reads=["data/x.csv"])

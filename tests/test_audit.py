@@ -219,7 +219,7 @@ def test_readings_bad_claim_id(tmp_path, claims):
     with pytest.raises(InputError) as e:
         A.adopted_readings(_write_readings(tmp_path, m), claims)
     msg = str(e.value)
-    assert "column 'claims'" in msg and "row 2" in msg and "table9.nothing" in msg
+    assert "column 'claims'" in msg and "row 3" in msg and "table9.nothing" in msg  # header = row 1
 
 
 def test_readings_empty_cell_and_bad_header(tmp_path, claims):
@@ -227,7 +227,7 @@ def test_readings_empty_cell_and_bad_header(tmp_path, claims):
         rows[1][8] = ""
     with pytest.raises(InputError) as e:
         A.adopted_readings(_write_readings(tmp_path, m), claims)
-    assert "column 'reading'" in str(e.value) and "row 1" in str(e.value)
+    assert "column 'reading'" in str(e.value) and "row 2" in str(e.value)
 
     def h(rows):
         rows[0][0] = "id"

@@ -92,6 +92,12 @@ class Case:
     rule: str
     build_args: list[str] = field(default_factory=list)
     build_rule: str | None = None   # where the build words the same refusal differently
+    data_row: bool = True           # make() gives the 1-based data row (else the spreadsheet row)
+
+    def expected_row(self, row: int | None) -> int | None:
+        """The row the message must name: as a spreadsheet numbers it (header = row 1)."""
+        csv_file = self.target is not None and self.target.endswith(".csv")
+        return row + 1 if row is not None and csv_file and self.data_row else row
 
 
 def claims_dup_id():
@@ -265,6 +271,125 @@ COHORT_CASES: list[Case] = [
 CASES += COHORT_CASES
 
 
+# ------------------------------------------------------------------- issue 18: bytes, quotes, values
+def _lines(rel: str) -> list[bytes]:
+    return write_csv(*read_csv(rel)).split(b"\n")
+
+
+def _cell_offset(line: bytes, k: int) -> int:
+    """Byte offset of the start of cell ``k`` of an unquoted CSV line."""
+    return sum(len(c) + 1 for c in line.split(b",")[:k])
+
+
+def claims_cr_in_non_utf8_line():
+    """A CR and a Latin-1 byte in one line (a file saved by an old spreadsheet): csv itself fails on
+    the CR; the message names the first bad byte's row and column."""
+    header, _ = read_csv(CLAIMS)
+    lines = _lines(CLAIMS)
+    k = header.index("printed")
+    at = _cell_offset(lines[4], k)
+    lines[4] = lines[4][:at] + b"x\r\xb5" + lines[4][at:]
+    return b"\n".join(lines), "printed", 5
+
+
+def unterminated_quote(rel: str, line: int, k: int):
+    def make():
+        header, _ = read_csv(rel)
+        lines = _lines(rel)
+        at = _cell_offset(lines[line - 1], k)
+        lines[line - 1] = lines[line - 1][:at] + b'"' + lines[line - 1][at:]
+        return b"\n".join(lines), header[k], line
+    return make
+
+
+def ragged(rel: str, line: int):
+    def make():
+        lines = _lines(rel)
+        lines[line - 1] += b",surplus"
+        return b"\n".join(lines), None, line
+    return make
+
+
+def blank_lines_then(rel: str, column: str, value: str, row: int):
+    """Two blank lines after data row 1, then ``column`` of data row ``row`` set to ``value``: the
+    spreadsheet row is row + 1 (header) + 2 (blank lines)."""
+    def make():
+        lines = set_cell(rel, row, column, value).split(b"\n")
+        lines[2:2] = [b"", b""]
+        return b"\n".join(lines), column, row + 3
+    return make
+
+
+def latin1(rel: str, line: int):
+    def make():
+        lines = _lines(rel)
+        lines[line - 1] = lines[line - 1] + b"\xe9"
+        header, _ = read_csv(rel)
+        return b"\n".join(lines), (header[-1] if rel.endswith(".csv") else None), line
+    return make
+
+
+def params_text(text: str, column: str, line: int):
+    def make():
+        body = (REPO / PARAMS).read_bytes() + text.encode()
+        return body, column, (REPO / PARAMS).read_text().count("\n") + line
+    return make
+
+
+def params_latin1():
+    lines = (REPO / PARAMS).read_bytes().split(b"\n")
+    row = params_line("seed")
+    lines[row - 1] = lines[row - 1].replace(b"random", b"al\xe9atoire")
+    return b"\n".join(lines), None, row
+
+
+def override(id_: str, name: str, value: str, rule: str) -> Case:
+    """A bad ``-p NAME VALUE`` (params.yml stays valid)."""
+    return Case(id_, None, unchanged(name), rule, build_args=["-p", name, value])
+
+
+def cohort_ragged():
+    return ragged(COHORT, 6)()
+
+
+ISSUE_18_CASES: list[Case] = [
+    Case("claims-cr-in-non-utf8-line", CLAIMS, claims_cr_in_non_utf8_line, r"not valid UTF-8", data_row=False),
+    Case("claims-unterminated-quote", CLAIMS, unterminated_quote(CLAIMS, 7, 3), r"never closed|closing quote",
+         data_row=False),
+    Case("claims-ragged-row", CLAIMS, ragged(CLAIMS, 9), r"row has \d+ fields, header has", data_row=False),
+    Case("claims-blank-lines-counted", CLAIMS, blank_lines_then(CLAIMS, "p", "0.0x5", 12), r"not a number",
+         data_row=False),
+    Case("readings-not-utf8", READINGS, latin1(READINGS, 3), r"not valid UTF-8", data_row=False),
+    Case("cohort-inf-in-os_days", COHORT, cohort_cell("os_days", lambda r: "inf"), r"whole number"),
+    Case("cohort-inf-in-tp53", COHORT, cohort_cell("tp53", lambda r: "inf"), r"whole number"),
+    Case("cohort-ragged-row", COHORT, cohort_ragged, r"row has \d+ fields, header has", data_row=False),
+    Case("cohort-unterminated-quote", COHORT, unterminated_quote(COHORT, 5, 2), r"never closed", data_row=False),
+    Case("cohort-blank-lines-counted", COHORT, blank_lines_then(COHORT, "tp53", "2", 6), r"0 or 1",
+         data_row=False),
+    Case("cohort-invalid-date", COHORT, cohort_cell("infusion_date", lambda r: "2017-13-45"),
+         r"real calendar date"),
+    Case("cohort-missing-age", COHORT, cohort_cell("age_years", lambda r: ""), r"every patient has one"),
+    Case("cohort-age-against-age-group", COHORT,
+         cohort_cell("age_group", lambda r: "15-61", lambda r: float(r["age_years"]) < 15),
+         r"age_group must match age_years"),
+    Case("cohort-binary-file", COHORT, lambda: (b"PK\x03\x04\0\0\x08\0", None, 1), r"NUL byte", data_row=False),
+    Case("not-infused-ragged-row", NOT_INFUSED, ragged(NOT_INFUSED, 3), r"fields, header has", data_row=False),
+    Case("params-not-utf8", PARAMS, params_latin1, r"not valid UTF-8"),
+    Case("params-duplicate-key", PARAMS, params_text("seed: 7   # again [0..9]\n", "seed", 1),
+         r"key 'seed' is given twice"),
+    Case("params-default-out-of-range", PARAMS, params_with("landmark_days", "0"),
+         r"default must be from 1 to 478"),
+    *(override(f"param-override-{label}", name, value, rule) for label, name, value, rule in [
+        ("landmark-0", "landmark_days", "0", r"value must be from 1 to 478"),
+        ("landmark-negative", "landmark_days", "-30", r"value must be from 1 to 478"),
+        ("landmark-huge", "landmark_days", "1000000000", r"value must be from 1 to 478"),
+        ("ensemble-size-0", "ensemble_size", "0", r"value must be from 2 to 1000"),
+        ("sexagesimal", "seed", "1:20", r"parameter 'seed' must be of type int"),
+        ("missing-file", "cohort_path", "../data/cohort/nope.csv", r"there is no such file")]),
+]
+CASES += ISSUE_18_CASES
+
+
 def _ids(cases):
     return [c.id for c in cases]
 
@@ -403,6 +528,7 @@ def repo_copy(template, tmp_path) -> Path:
 def test_error_names_the_cell(case, tmp_path):
     """(a) the loader's InputError names file, column, row and rule (attributes and message)."""
     bad, column, row = _materialise(case, tmp_path)
+    row = case.expected_row(row)
     with pytest.raises(InputError) as ei:
         if case.target is None:
             pairs = list(zip(case.build_args[1::3], case.build_args[2::3]))
@@ -422,6 +548,7 @@ def test_error_names_the_cell(case, tmp_path):
 def test_cli_exits_nonzero(case, tmp_path, repo_copy):
     """(b) the command line refuses: exit 1, the message on stderr, no traceback."""
     bad, column, row = _materialise(case, tmp_path / "bad")
+    row = case.expected_row(row)
     if case.target is None:
         rc, out, err, started = run_build_refusal(repo_copy, *case.build_args)
         assert not started, "the build started kernels instead of refusing:\n" + out + err
@@ -443,6 +570,7 @@ def test_build_refuses_and_keeps_the_book(case, repo_copy):
     if case.target is not None:
         _materialise(case, (repo_copy / case.target).parent)
     _, column, row = case.make()
+    row = case.expected_row(row)
     before = book_digest(repo_copy)
     assert before, "the copy has no book/ to protect"
     rc, out, err, started = run_build_refusal(repo_copy, *case.build_args)
@@ -504,4 +632,4 @@ def test_validate_reads_checks_what_the_build_reads(tmp_path):
     (tmp_path / CLAIMS).write_bytes(data)
     with pytest.raises(InputError) as ei:
         V.validate_reads(tmp_path, [CLAIMS], memo)                   # changed: read again
-    assert (ei.value.column, ei.value.row) == (column, row)
+    assert (ei.value.column, ei.value.row) == (column, row + 1)      # spreadsheet row

@@ -171,8 +171,8 @@ def test_real_build_code_key_covers_the_normaliser_and_scrubbers():
 # -------------------------------------------------------------------------------------------- params
 PARAMS_YML = """\
 # test parameters
-seed: 1            # random seed
-scale: 2.0         # a float
+seed: 1            # random seed [>= 0]
+scale: 2.0         # a float [0..10]
 label: hello       # a string
 flag: false        # a bool
 """
@@ -192,6 +192,9 @@ def test_param_without_doc_is_refused(tmp_path):
     f.write_text("seed: 1\n")
     with pytest.raises(InputError, match="comment"):
         P.load_params(f)
+    f.write_text("seed: 1   # random seed\n")
+    with pytest.raises(InputError, match=r"every number and path needs its allowed values"):
+        P.load_params(f)
 
 
 def test_overrides_are_typed_and_checked(tmp_path):
@@ -208,6 +211,78 @@ def test_overrides_are_typed_and_checked(tmp_path):
         P.parse_overrides([("seed", "1.5")], ps)
     with pytest.raises(InputError, match="must be of type bool"):
         P.parse_overrides([("flag", "3")], ps)
+
+
+def test_params_are_yaml_1_2_typed_and_ranged(tmp_path):
+    """010 is 10 (not octal 8), 1:20 is text (not sexagesimal 80), yes is text; a key given twice
+    is refused with both lines; every number has a range, every path must exist."""
+    f = tmp_path / "params.yml"
+    (tmp_path / "data.csv").write_text("a\n")
+    f.write_text("seed: 010   # random seed [0..100]\nlabel: yes   # a label\n"
+                 "when: 1:20  # a time\nhex: 0x10  # hex [>= 0]\npath: data.csv  # a file [file]\n")
+    ps = P.load_params(f)
+    assert {n: p.default for n, p in ps.items()} == {"seed": 10, "label": "yes", "when": "1:20",
+                                                      "hex": 16, "path": "data.csv"}
+    assert ps["seed"].doc == "random seed" and ps["seed"].allowed() == "from 0 to 100"
+    assert P.parse_overrides([("seed", "010")], ps) == {"seed": 10}
+    for text, rule in [("1:20", "must be of type int"), ("-1", "must be from 0 to 100"),
+                       ("101", "must be from 0 to 100"), ("1e9", "must be of type int"),
+                       ("yes", "must be of type int")]:
+        with pytest.raises(InputError, match=rule):
+            P.parse_overrides([("seed", text)], ps)
+    with pytest.raises(InputError, match="no such file"):
+        P.parse_overrides([("path", "nope.csv")], ps)
+    f.write_text("seed: 1   # random seed [0..100]\nseed: 2   # again [0..100]\n")
+    with pytest.raises(InputError, match=r"key 'seed' is given twice \(lines 1 and 2\)") as e:
+        P.load_params(f)
+    assert e.value.row == 2
+    f.write_text("seed: 500   # random seed [0..100]\n")
+    with pytest.raises(InputError, match="default must be from 0 to 100"):
+        P.load_params(f)
+    f.write_bytes("seed: 1   # graine al\xe9atoire [0..100]\n".encode("latin-1"))
+    with pytest.raises(InputError, match="not valid UTF-8") as e:
+        P.load_params(f)
+    assert e.value.row == 1
+    f.write_text("seed: [1, 2\n")
+    with pytest.raises(InputError, match="not valid YAML"):
+        P.load_params(f)
+
+
+def test_real_params_have_ranges_that_refuse_the_issues_values():
+    ps = P.load_params(ROOT / "notebooks" / "params.yml")
+    for name, text in [("landmark_days", "0"), ("landmark_days", "-30"), ("landmark_days", "1000000000"),
+                       ("ensemble_size", "0"), ("seed", "-1"), ("cohort_path", "../data/nope.csv")]:
+        with pytest.raises(InputError, match=f"parameter '{name}'"):
+            P.parse_overrides([(name, text)], ps)
+    assert P.parse_overrides([("landmark_days", "182")], ps) == {"landmark_days": 182}
+
+
+def test_an_empty_or_untitled_chapter_is_refused_before_any_kernel(repo, monkeypatch):
+    started = []
+    monkeypatch.setattr(B, "execute", lambda *a, **k: started.append(a))
+    (repo.root / "notebooks" / "03_empty.md").write_text("")
+    with pytest.raises(InputError, match="notebooks/03_empty.md: the chapter is empty"):
+        _build(repo)
+    (repo.root / "notebooks" / "03_empty.md").write_text("Some text, no title.\n")
+    with pytest.raises(InputError, match="has no title"):
+        _build(repo)
+    assert started == []
+
+
+def test_a_path_parameter_override_is_a_read(repo):
+    """-p with another file: its content is in the key and the sandbox lets the chapter read it."""
+    (repo.root / "notebooks" / "params.yml").write_text(
+        "seed: 1   # random seed [0..1000]\nsize: 3   # a size [1..100]\n"
+        "x_path: ../data/x.csv   # input [file]\n")
+    (repo.root / "data" / "y.csv").write_text("a\n7\n")
+    _write_nb(repo.root, "02_b", "print(open(x_path).read().split()[1])",
+              params='seed = 1\nx_path = "../data/x.csv"')
+    assert _build(repo)["executed"] == 2 and _stdout(repo, "02_b").strip() == "1"
+    r = _build(repo, overrides=[("x_path", "../data/y.csv")])
+    assert r["executed"] == 1 and _stdout(repo, "02_b").strip() == "7"
+    (repo.root / "data" / "y.csv").write_text("a\n8\n")
+    r = _build(repo, overrides=[("x_path", "../data/y.csv")])
+    assert r["executed"] == 1 and _stdout(repo, "02_b").strip() == "8"
 
 
 def test_notebook_parameters_cell_must_agree_with_params_yml(tmp_path):

@@ -171,12 +171,12 @@ def _mutate(cid, **changes):
     def f(rows):
         i = _row_of(rows, cid)
         rows[i].update(changes)
-        return i + 1
+        return i + 2  # the spreadsheet row: the header is row 1
     return f
 
 
 BAD_CELLS = [
-    # (label, mutation returning the 1-based row, column blamed, rule fragment)
+    # (label, mutation returning the spreadsheet row, column blamed, rule fragment)
     ("unparseable_p", _mutate("table3.cr.sex.p", p="abc"), "p", "not a number"),
     ("n_gt_N", _mutate("table3.cr.age.2_14", n="80"), "n", "n must not exceed N"),
     ("percent_120", _mutate("table3.cr.age.2_14", percent="120"), "percent", "0-100"),
@@ -216,7 +216,7 @@ def test_duplicate_id(tmp_path):
     path = _write(tmp_path, rows)
     with pytest.raises(InputError) as ei:
         load_claims(path)
-    _assert_names(ei.value, path, "id", 10, "unique")
+    _assert_names(ei.value, path, "id", 11, "unique")
 
 
 def test_all_failures_are_kept(tmp_path):
@@ -268,7 +268,7 @@ def test_missing_file(tmp_path):
     path = tmp_path / "nowhere.csv"
     with pytest.raises(InputError) as ei:
         load_claims(path)
-    _assert_names(ei.value, path, None, None, "cannot read file")
+    _assert_names(ei.value, path, None, None, "missing")
 
 
 def test_non_utf8(tmp_path):
@@ -282,7 +282,7 @@ def test_non_utf8(tmp_path):
     path.write_bytes(b"\n".join(data))
     with pytest.raises(InputError) as ei:
         load_claims(path)
-    _assert_names(ei.value, path, "printed", 3, "not valid UTF-8")
+    _assert_names(ei.value, path, "printed", 4, "not valid UTF-8")
 
 
 def test_ragged_row(tmp_path):
@@ -292,7 +292,7 @@ def test_ragged_row(tmp_path):
     path.write_text("\n".join(lines), encoding="utf-8")
     with pytest.raises(InputError) as ei:
         load_claims(path)
-    _assert_names(ei.value, path, None, 5, "fields, header has")
+    _assert_names(ei.value, path, None, 6, "fields, header has")
 
 
 # ------------------------------------------------------------------ coverage against the paper text

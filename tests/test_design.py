@@ -221,10 +221,10 @@ def test_registry_without_why_is_refused(tmp_path, claims):
 
 
 @pytest.mark.parametrize("col,value,pattern", [
-    ("why", "", r"column 'why', row 1: must not be empty"),
-    ("effect", "ignore", r"column 'effect', row 1, value 'ignore': effect must be one of"),
+    ("why", "", r"column 'why', row 2: must not be empty"),  # spreadsheet rows: header is row 1
+    ("effect", "ignore", r"column 'effect', row 2, value 'ignore': effect must be one of"),
     ("kind", "guess", r"kind must be one of"),
-    ("claims", "table9.*", r"column 'claims', row 1, value 'table9\.\*': claim id not in claims\.csv"),
+    ("claims", "table9.*", r"column 'claims', row 2, value 'table9\.\*': claim id not in claims\.csv"),
     ("claims", "results.tp53.relapse_time:minimum", r"field after ':' must be one of"),
     ("alias", "D02", r"alias must be unique"),
 ])

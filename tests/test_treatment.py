@@ -175,7 +175,7 @@ def test_schema_rejects_bad_values(tmp_path, raw_with_columns, column, value, ru
     p = _write(tmp_path, df)
     with pytest.raises(InputError) as e:
         load_cohort(p)
-    assert (e.value.column, e.value.row, e.value.rule) == (column, 7, rule)
+    assert (e.value.column, e.value.row, e.value.rule) == (column, 8, rule)  # spreadsheet row
     assert str(p) in str(e.value)
 
 

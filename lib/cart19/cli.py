@@ -60,3 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         # stdout is pointed at /dev/null so that the interpreter's final flush does not fail again
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE  # what a shell reports for a tool stopped by SIGPIPE
+    except OSError as exc:
+        # a file that could not be read or written where no loader or writer of ours was involved
+        # (e.g. a directory made read-only): one line, the file and the reason
+        where = exc.filename or "a file"
+        print(f"cart19 {name}: error: {where}: {io.describe_os_error(exc)}", file=sys.stderr)
+        return 1

@@ -31,6 +31,7 @@ import fcntl
 import graphlib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -292,6 +293,10 @@ def load_notebook(path: Path, layout: Layout, parsed: dict | None = None) -> Not
         node = read_source(path)
     except Exception as exc:  # jupytext raises many kinds on malformed text
         raise InputError(rel, f"cannot be read as a MyST notebook: {exc}") from None
+    if not any(c.source.strip() for c in node.cells):
+        raise InputError(rel, "the chapter is empty (a chapter needs a '# Title' and its cells)")
+    if not any(c.cell_type == "markdown" and re.search(r"^# \S", c.source, re.M) for c in node.cells):
+        raise InputError(rel, "the chapter has no title: a line '# Title' (the book needs one per page)")
     meta = node.metadata.get("cart19") or {}
     lists = {}
     for key in ("reads", "writes"):
@@ -788,10 +793,21 @@ def current_render_key(layout: Layout) -> str | None:
 
 # -------------------------------------------------------------------------------------------- driver
 @contextlib.contextmanager
-def build_lock(layout: Layout):
-    """One build at a time per checkout (others may run `make book` concurrently)."""
-    layout.cache.mkdir(parents=True, exist_ok=True)
-    with open(layout.cache / "build.lock", "w") as fh:
+def build_lock(layout: Layout, required: bool = True):
+    """One build at a time per checkout (others may run `make book` concurrently). Without
+    ``required`` (``--check``, which writes nothing) a cache that cannot be written means no lock."""
+    try:
+        layout.cache.mkdir(parents=True, exist_ok=True)
+        fh = open(layout.cache / "build.lock", "w")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        if not required:
+            yield
+            return
+        where = next((p for p in [layout.cache, *layout.cache.parents] if p.exists()), layout.root)
+        raise io.OutputError(layout.rel(where) if where.is_relative_to(layout.root) else where,
+                             f"is not writable ({io.describe_os_error(exc)}): nothing executed, "
+                             "nothing changed") from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -834,6 +850,38 @@ class Plan:
     graph: dict = field(default_factory=dict)  # module_graph of lib/cart19
 
 
+def _param_path(layout: Layout, value) -> str:
+    """A path parameter's file as a read: relative to the root when inside it, else absolute."""
+    path = Path(os.path.normpath(layout.notebooks / str(value)))
+    return path.relative_to(layout.root).as_posix() if path.is_relative_to(layout.root) else str(path)
+
+
+def with_param_reads(notebooks: list[Notebook], layout: Layout, params: dict, values: dict
+                     ) -> list[Notebook]:
+    """Each chapter's reads extended by the files its path parameters ([file]) name, so that an
+    override such as ``-p cohort_path other.csv`` is hashed into the key and allowed by the sandbox."""
+    out = []
+    for nb in notebooks:
+        extra = [_param_path(layout, values[name]) for name in sorted(nb.cell_params)
+                 if name in params and params[name].file and name in values]
+        reads = tuple(dict.fromkeys([*nb.reads, *extra]))
+        out.append(dataclasses.replace(nb, reads=reads) if reads != nb.reads else nb)
+    return out
+
+
+def _validate_param_files(layout: Layout, params: dict, values: dict) -> None:
+    """An overridden path parameter's file is checked by the loader of its default's file."""
+    from cart19.cohort import validate
+
+    for name, value in values.items():
+        p = params[name]
+        if p.file and value != p.default:
+            rel_default = _param_path(layout, p.default)
+            path = layout.root / _param_path(layout, value)
+            if validate._entry(rel_default) is not None:
+                validate.validate_file(rel_default, path, layout.root / validate.CLAIMS)
+
+
 def with_lib_reads(notebooks: list[Notebook], graph) -> list[Notebook]:
     """Each chapter's reads extended by the DATA_READS of the lib modules it imports."""
     declared = declared_reads(graph)
@@ -852,9 +900,11 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
     if not notebooks:
         raise BuildError(f"no notebooks/NN_*.md found in {layout.notebooks}")
     graph = module_graph(layout.lib)
-    notebooks = with_lib_reads(notebooks, graph)
     for nb in notebooks:
         P.check_notebook(layout.rel(nb.source), nb.cell_params, params)
+    values = P.parse_overrides(overrides, params)
+    notebooks = with_param_reads(with_lib_reads(notebooks, graph), layout, params,
+                                 P.values(params, values))
     selected = notebooks
     if only:
         selected = [nb for nb in notebooks if any(nb.stem == o or nb.stem.startswith(o + "_") or
@@ -864,7 +914,6 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
         if unknown:
             raise BuildError(f"--only {' '.join(unknown)}: no such notebook "
                              f"(have {', '.join(nb.stem for nb in notebooks)})")
-    values = P.parse_overrides(overrides, params)
     used: dict[str, set[str]] = {}
     for nb in selected:
         for name in nb.cell_params:
@@ -879,6 +928,7 @@ def plan(layout: Layout, overrides: list[tuple[str, str]], only: list[str] | Non
                                     "and no notebook being built writes it")
     _validate_reads(layout, sorted({r for nb in selected for r in nb.reads
                                     if r not in written and (layout.root / r).is_file()}))
+    _validate_param_files(layout, params, values)
     sel = {nb.stem for nb in selected}
     deps = {s: {d for d in ds if d in sel} for s, ds in deps.items() if s in sel}
     unbuilt = [nb.stem for nb in notebooks if nb not in selected and not nb.output.exists()]
@@ -1032,6 +1082,7 @@ class Build:
             # interrupted (Ctrl-C, SIGTERM): kill the kernels now instead of waiting for them, and
             # start no new chapter; the caller reports what was kept
             self.stopping = True
+            logging.disable(logging.CRITICAL)  # nbclient would log each killed kernel as "died"
             _kill_kernels()
             pool.shutdown(wait=False, cancel_futures=True)
             raise
@@ -1091,6 +1142,20 @@ def _kill_kernels() -> int:
     return kernels.kill_all() if kernels is not None else 0
 
 
+def preflight(layout: Layout, pl: Plan, render_book: bool) -> None:
+    """Refuse, before any kernel starts, a build whose results could not be installed: the build
+    cache, book/ (and book/_build for the html) and the directory of every declared write must be
+    writable (a read-only file system, or permissions)."""
+    dirs = [layout.root / ".cache", layout.book] + ([layout.book / "_build"] if render_book else [])
+    dirs += [layout.root / w.rstrip("/") for nb in pl.selected for w in nb.writes]
+    for d in dict.fromkeys(dirs):
+        probe = d if d.is_dir() else next((p for p in d.parents if p.exists()), layout.root)
+        if not os.access(probe, os.W_OK):
+            raise io.OutputError(layout.rel(probe) if probe.is_relative_to(layout.root) else probe,
+                                 "is not writable (read-only file system or permissions): nothing "
+                                 "executed, nothing changed")
+
+
 def _signal_name(exc: BaseException) -> str:
     return "SIGINT (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else signal.Signals(exc.signum).name
 
@@ -1116,6 +1181,7 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
     for line in io.recover(layout.journal):  # an install that a killed build left half done
         print(f"build: {line}", flush=True)
     pl = plan(layout, overrides or [], only)
+    preflight(layout, pl, render_book)
     jobs = max(1, jobs or os.cpu_count() or 1)
     _kernel_env(layout)
     print(f"build: {len(pl.selected)} notebooks, {jobs} parallel jobs", flush=True)
@@ -1217,7 +1283,7 @@ def main(argv: list[str] | None = None) -> int:
     # background job of a non-interactive shell), so `kill -INT` always stops it
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        with build_lock(layout):
+        with build_lock(layout, required=not args.check):
             if args.check:
                 return check(layout)
             try:

@@ -18,7 +18,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError
 
-from cart19.errors import InputError, utf8_error
+from cart19.csvfile import read_frame
+from cart19.errors import InputError
 from cart19.paths import COHORT_CSV
 from cart19.reconstruction.targets import CR_ASSESS_DAY
 from cart19.reconstruction.treatment import BRIDGING_LEVELS
@@ -71,8 +72,22 @@ def _implies(a, b):
     return ~a | b
 
 
+#: Table 1's age groups ("2-14", "15-61" years): the youngest age of each
+AGE_GROUPS = {"2-14": 2, "15-61": 15}
+
+
+def _age_group_fits(d) -> pd.Series:
+    age = _num(d, "age_years")
+    return pd.Series(np.where(d["age_group"] == "2-14", age < AGE_GROUPS["15-61"],
+                              age >= AGE_GROUPS["15-61"]), index=d.index)
+
+
 # (rule, column blamed, vectorised check: True = row is fine)
 LOGIC: list[tuple[str, str, callable]] = [
+    ("age_group must match age_years (2-14: younger than 15 years; 15-61: 15 or older)", "age_group",
+     _age_group_fits),
+    ("age_le5 must be 1 exactly when age_years <= 5", "age_le5",
+     lambda d: (d["age_le5"] == 1) == (_num(d, "age_years") <= 5)),
     ("HSCT after CAR T only after CR/CRi", "hsct_after", lambda d: _implies(d["hsct_after"] == 1, _resp(d))),
     ("MRD-negative only in responders", "mrd_negative", lambda d: _implies(d["mrd_negative"] == 1, _resp(d))),
     ("CRi only in responders", "cri", lambda d: (d["cri"] == 1) == (d["response"] == "CRi")),
@@ -117,7 +132,10 @@ def schema() -> pa.DataFrameSchema:
     cols = {"patient_id": pa.Column(str, [pa.Check.str_matches(r"^\S+$"),
                                           pa.Check(lambda s: ~s.duplicated(keep="first"),
                                                    error="patient_id must be unique (duplicate id)")]),
-            "infusion_date": pa.Column(str, pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$")),
+            "infusion_date": pa.Column(str, [
+                pa.Check.str_matches(r"^\d{4}-\d{2}-\d{2}$", error="must be a date written YYYY-MM-DD"),
+                pa.Check(lambda s: pd.to_datetime(s, format="%Y-%m-%d", errors="coerce").notna(),
+                         error="must be a real calendar date (YYYY-MM-DD)")]),
             "crs_grade": pa.Column(int, pa.Check.isin([0, 1, 2, 3, 4])),
             "neurotox_grade": pa.Column(int, pa.Check.isin([0, 1, 2, 3, 4]))}
     for c in FLAGS:
@@ -131,7 +149,7 @@ def schema() -> pa.DataFrameSchema:
     for c, allowed in OPTIONAL_CATEGORIES.items():
         cols[c] = pa.Column(str, pa.Check.isin(allowed + [""]))
     for c, (lo, hi) in CONTINUOUS.items():
-        cols[c] = pa.Column(float, pa.Check.in_range(lo, hi), nullable=True)
+        cols[c] = pa.Column(float, pa.Check.in_range(lo, hi, error=f"must be between {lo} and {hi}"))
     for c, rule in TREATMENT_INTS.items():
         cols[c] = pa.Column(int, pa.Check.ge(0, error=rule), required=False)
     for c, allowed in TREATMENT_CATEGORIES.items():
@@ -142,18 +160,8 @@ def schema() -> pa.DataFrameSchema:
 
 
 def _read(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise InputError(path, "file not found")
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise InputError(path, "file is empty")
-    bad = utf8_error(path, raw)
-    if bad is not None:
-        raise bad
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if df.empty:
-        raise InputError(path, "file has a header but no patient rows")
-    return df
+    """The file's cells as text (cart19.cohort.csvfile: structural faults named by row and column)."""
+    return read_frame(path)
 
 
 def _coerce(df: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -165,17 +173,22 @@ def _coerce(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     ints = FLAGS + DAYS_ALWAYS + ["crs_grade", "neurotox_grade"] + [c for c in TREATMENT_INTS
                                                                      if c in out.columns]
     floats = DAYS + list(CONTINUOUS)
+    rows = df.attrs.get("rows")
     for c in ints + floats:
         s = out[c].str.strip()
         num = pd.to_numeric(s, errors="coerce")
-        bad = (s != "") & num.isna()
-        if c in ints:
+        bad = ((s != "") & num.isna()) | (num.notna() & ~np.isfinite(num))  # 'inf' parses as a number
+        if c in ints or c in CONTINUOUS:
             bad |= s == ""
-            bad |= num.notna() & (num != np.round(num))
+        if c in ints:
+            bad |= num.notna() & np.isfinite(num) & (num != np.round(num))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            rule = "must be a whole number" if c in ints else "must be a number or empty"
-            raise InputError(path, rule, column=c, row=i + 1, value=df[c].iloc[i])
+            rule = ("must be a whole number" if c in ints else
+                    "must be a finite number (every patient has one)" if c in CONTINUOUS else
+                    "must be a finite number or empty")
+            where = {"row": rows[i] if rows else i + 1}
+            raise InputError(path, rule, column=c, value=df[c].iloc[i], **where)
         out[c] = num.astype(int) if c in ints else num.astype(float)
     return out
 
@@ -236,6 +249,9 @@ def _validate_with(sch: pa.DataFrameSchema, df: pd.DataFrame, path: Path) -> pd.
                 value = fc["failure_case"].iloc[0]
         if "unique" in str(err).lower() or "duplicate" in str(err).lower():
             rule = "patient_id must be unique (duplicate id)"
+        rows = df.attrs.get("rows")
+        if rows and row is not None and row <= len(rows):
+            raise InputError(path, rule, column=col, row=rows[row - 1], value=value) from None
         raise InputError(path, rule, column=col, row=row, value=value) from None
 
 
@@ -248,5 +264,6 @@ def load_cohort(path: str | Path = COHORT_CSV) -> pd.DataFrame:
                                                              if c in df.columns]:
         df[c] = df[c].fillna("").astype(str)
     df = validate(df, path)
+    df.attrs.pop("rows", None)  # the file's row numbers: for messages only
     df.attrs["source"] = str(path)
     return df

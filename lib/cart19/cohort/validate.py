@@ -60,8 +60,9 @@ CLAIMS = "data/published/claims.csv"
 OPTIONAL_LOADERS: dict[str, tuple[str, str]] = {
     "data/cohort/ensemble/*.csv": ("cart19.cohort.schema", "load_cohort"),
 }
-#: Directories under data/ that hold build outputs (written by notebooks), not inputs.
-OUTPUT_DIRS = ("data/derived/",)
+#: Directories under data/ that hold build outputs (written by chapters: the scorecard, the ensemble
+#: statistics and its scratch cohorts), not inputs.
+OUTPUT_DIRS = ("data/derived/", "data/ensemble/")
 #: Files under data/ that are documentation, not data.
 DOC_SUFFIXES = (".md", ".txt")
 
@@ -101,17 +102,11 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
     import pandera.pandas as pa
     from pandera.errors import SchemaError
 
+    from cart19.csvfile import read_frame
+
     path = Path(path)
-    raw = path.read_bytes() if path.is_file() else None
-    if raw is None:
-        raise InputError(path, "required input file is missing")
-    if not raw.strip():
-        raise InputError(path, "file is empty")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "file is not valid UTF-8", row=max(raw[:exc.start].count(b"\n"), 1)) from None
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_frame(path)  # structural faults (bytes, quotes, ragged rows) named by row and column
+    rows = df.attrs["rows"]
     for c in NOT_INFUSED_COLUMNS:
         if c not in df.columns:
             raise InputError(path, "required column is missing", column=c)
@@ -129,7 +124,7 @@ def load_not_infused(path: Path | str = paths.NOT_INFUSED_CSV):
         row = int(idx) + 1 if idx is not None and pd.notna(idx) else None
         col = getattr(err.schema, "name", None)
         rule = (err.check.error if isinstance(err.check, pa.Check) and err.check.error else str(err))
-        raise InputError(path, rule, column=col, row=row,
+        raise InputError(path, rule, column=col, row=rows[row - 1] if row else None,
                          value=df[col].iloc[row - 1] if col in df.columns and row else None) from None
     # the treatment-course columns (bridging, vein-to-vein), when present (cart19.reconstruction.treatment)
     from cart19.cohort.schema import validate_not_infused_treatment

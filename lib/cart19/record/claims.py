@@ -15,8 +15,6 @@ row and column instead of a parser traceback.
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from cart19 import paths
-from cart19.errors import InputError, utf8_error
+from cart19.errors import InputError
 
 __all__ = ["COLUMNS", "SOURCES", "KINDS", "load_claims", "claim", "schema"]
 
@@ -160,28 +158,13 @@ def _raise_all(file: Path, failures: list[dict]):
     raise err
 
 
-def _read_rows(file: Path) -> tuple[list[str], list[list[str]]]:
-    """Header and data rows as strings; InputError for unreadable, empty, non-UTF-8 or ragged files."""
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InputError(file, f"cannot read file ({exc.strerror})") from None
-    if not raw.strip():
-        raise InputError(file, "file is empty (expected a header row and data rows)")
-    bad = utf8_error(file, raw)
-    if bad is not None:
-        raise bad
-    text = raw.decode("utf-8-sig")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        records = [r for r in reader]
-    except csv.Error as exc:
-        raise InputError(file, f"malformed CSV ({exc})", row=max(reader.line_num - 1, 1)) from None
-    header = [h.strip() for h in records[0]]
-    body = [r for r in records[1:] if any(cell.strip() for cell in r)]
-    if not body:
-        raise InputError(file, "file has a header but no data rows")
-    return header, body
+def _read_rows(file: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header, data rows as strings and each row's number as a spreadsheet numbers it (header row 1,
+    blank lines counted); InputError for unreadable, empty, non-UTF-8, ragged or badly quoted files
+    (cart19.csvfile)."""
+    from cart19.csvfile import read_rows
+
+    return read_rows(file)
 
 
 def _check_header(file: Path, header: list[str]):
@@ -213,10 +196,11 @@ def load_claims(path: str | Path = paths.CLAIMS_CSV) -> pd.DataFrame:
     Returns one row per printed number, columns in the order of ``COLUMNS``; ``n`` and
     ``N`` are nullable integers (``Int64``), the other numeric columns floats, empty
     text cells ``None``.  Any broken rule raises :class:`InputError` naming the file,
-    column, 1-based data row and rule of the first failure; ``err.failures`` lists all.
+    column, row (as a spreadsheet numbers it) and rule of the first failure; ``err.failures``
+    lists all.
     """
     file = Path(path)
-    header, body = _read_rows(file)
+    header, body, sheet_rows = _read_rows(file)
     _check_header(file, header)
     failures: list[dict] = []
     width = len(header)
@@ -225,7 +209,7 @@ def load_claims(path: str | Path = paths.CLAIMS_CSV) -> pd.DataFrame:
             failures.append(dict(column=None, row=i, value=None,
                                  rule=f"row has {len(r)} fields, header has {width}"))
     if failures:
-        _raise_all(file, failures)
+        _raise_all(file, _on_sheet(failures, sheet_rows))
     df = pd.DataFrame(body, columns=header)[COLUMNS]
     df.index = pd.RangeIndex(len(df))
     out = {}
@@ -243,15 +227,23 @@ def load_claims(path: str | Path = paths.CLAIMS_CSV) -> pd.DataFrame:
             s = df[c].str.strip()
             out[c] = s.where(s != "", None) if c in TEXT_OPTIONAL else s
     if failures:
-        _raise_all(file, failures)
+        _raise_all(file, _on_sheet(failures, sheet_rows))
     parsed = pd.DataFrame(out)
     try:
         schema().validate(parsed, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        _raise_all(file, _failures_from_pandera(exc.failure_cases, parsed))
+        _raise_all(file, _on_sheet(_failures_from_pandera(exc.failure_cases, parsed), sheet_rows))
     for c in INT_COLUMNS:
         parsed[c] = parsed[c].astype("Int64")
     return parsed
+
+
+def _on_sheet(failures: list[dict], sheet_rows: list[int]) -> list[dict]:
+    """Failures with their 1-based data row turned into the spreadsheet row of the file."""
+    for f in failures:
+        if f["row"] is not None and 1 <= f["row"] <= len(sheet_rows):
+            f["row"] = sheet_rows[f["row"] - 1]
+    return failures
 
 
 def _failures_from_pandera(fc: pd.DataFrame, df: pd.DataFrame) -> list[dict]:

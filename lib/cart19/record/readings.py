@@ -29,7 +29,6 @@ checks     ';'-separated audit checks that show the conflict; optional
 """
 from __future__ import annotations
 
-import csv
 import fnmatch
 import re
 from functools import lru_cache
@@ -38,7 +37,7 @@ from pathlib import Path
 import pandas as pd
 
 from cart19 import paths
-from cart19.errors import InputError, utf8_error
+from cart19.errors import InputError
 
 READINGS_CSV = paths.DATA / "published" / "readings.csv"
 #: read by :func:`load`: the build adds it to the reads of every chapter that imports this module
@@ -51,20 +50,6 @@ KINDS = ("conflict", "ambiguity", "choice")
 EFFECTS = ("drop", "read")
 FIELDS = {"n", "N", "percent", "hr", "ci_low", "ci_high", "p", "value", "min", "max", "median",
           "level", "orientation", "variant", "test", "dispersion_label"}
-
-
-def _rows(file: Path) -> list[list[str]]:
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise InputError(file, f"cannot read file ({exc.strerror})") from None
-    bad = utf8_error(file, raw)
-    if bad is not None:
-        raise bad
-    try:
-        return list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    except csv.Error as exc:
-        raise InputError(file, f"malformed CSV ({exc})") from None
 
 
 def expand(entry: str, known: list[str], file=READINGS_CSV, row: int | None = None) -> list[str]:
@@ -109,11 +94,10 @@ def _check_row(file, i, rec, known, seen):
 @lru_cache(maxsize=8)
 def _load(path: str, stamp: float, claims_path: str | None, claim_ids: tuple[str, ...] | None
           ) -> pd.DataFrame:
+    from cart19.csvfile import read_rows  # rows numbered as a spreadsheet numbers them
+
     file = Path(path)
-    rows = _rows(file)
-    if not rows:
-        raise InputError(file, "file is empty (expected a header row and data rows)")
-    header = [h.strip() for h in rows[0]]
+    header, body, sheet_rows = read_rows(file)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(file, f"header row lacks required column(s): {', '.join(missing)}",
@@ -126,16 +110,10 @@ def _load(path: str, stamp: float, claims_path: str | None, claim_ids: tuple[str
     known = list(claim_ids)
     seen: set[str] = set()
     recs = []
-    for i, r in enumerate(rows[1:], start=1):
-        if not any(x.strip() for x in r):
-            continue
-        if len(r) != len(COLUMNS):
-            raise InputError(file, f"row has {len(r)} fields, header has {len(COLUMNS)}", row=i)
+    for i, r in zip(sheet_rows, body):
         rec = dict(zip(COLUMNS, (x.strip() for x in r)))
         _check_row(file, i, rec, known, seen)
         recs.append(rec)
-    if not recs:
-        raise InputError(file, "file has a header but no data rows")
     return pd.DataFrame(recs, columns=COLUMNS)
 
 
