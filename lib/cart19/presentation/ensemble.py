@@ -72,31 +72,42 @@ def summary_table(summary: pd.DataFrame, family: str | None = None) -> J.Journal
                 "hr_pub": J.esc(J.fmt_num(r.get("published_hr"), sig=3)),
                 "hr_med": J.esc(J.fmt_num(r.get("hr_median"), sig=3)),
                 "hr_range": J.esc(_interval(r.get("hr_lo"), r.get("hr_hi"),
-                                            lambda x: J.fmt_num(x, sig=3)))})
+                                            lambda x: J.fmt_num(x, sig=3))),
+                "hr_alt": J.esc(J.fmt_num(r.get("hr_alt_median"), sig=3))})
         rows.append(row)
+    with_alt = with_hr and "hr_alt_median" in sel and bool(sel["hr_alt_median"].notna().any())
     order = ["family", "stat", "p_pub", "p_med", "p_range"] + (
-        ["hr_pub", "hr_med", "hr_range"] if with_hr else []) + ["holds", "verdict", "id"]
+        ["hr_pub", "hr_med", "hr_range"] if with_hr else []) + (
+        ["hr_alt"] if with_alt else []) + ["holds", "verdict", "id"]
     cells = pd.DataFrame(rows).reindex(columns=order)
     groups = family is None
     if not groups:
         cells = cells.drop(columns="family")
     labels = {"stat": "Statistic", "p_pub": "Published", "p_med": "Median",
               "p_range": "2.5-97.5%", "hr_pub": "Published", "hr_med": "Median",
-              "hr_range": "2.5-97.5%", "holds": "Conclusion holds", "verdict": "Verdict",
+              "hr_range": "2.5-97.5%", "hr_alt": "Log-rank", "holds": "Conclusion holds",
+              "verdict": "Verdict",
               "id": '<span style="font-size:11px">Statistic id</span>'}
     spanners = [("<i>P</i> over the cohorts", ["p_pub", "p_med", "p_range"])]
     if with_hr:
-        spanners.append(("Hazard ratio over the cohorts", ["hr_pub", "hr_med", "hr_range"]))
+        spanners.append(("Hazard ratio over the cohorts",
+                         ["hr_pub", "hr_med", "hr_range"] + (["hr_alt"] if with_alt else [])))
     notes = ["Conclusion holds: share of cohorts whose <i>P</i> (and, for a published "
-             "significant result, direction) agrees with the published conclusion."]
-    if with_hr:
-        notes.insert(0, "Published hazard ratios turned into the orientation used here (first-"
-                        "named arm relative to the second for Figures 3-7; Table 5 as printed).")
+             "significant result, direction) agrees with the published conclusion; <i>fixed by "
+             "the fit</i>: the statistic is the same in every cohort because the counts it comes "
+             "from are fitted, so it is not counted as agreement."]
+    if with_alt:
+        notes.insert(0, "Hazard ratios as printed: in the orientation the caption's words give "
+                        "each one, as Prism's Mantel-Haenszel ratio (the variant the printed "
+                        "intervals imply); Log-rank: the median of Prism's other, log-rank hazard "
+                        "ratio.")
+    elif with_hr:
+        notes.insert(0, "Hazard ratios in the orientation the paper prints each row.")
     name = "ensemble-statistics" + (f"-{family}" if family else "")
     return J.table(cells, name, groups="family" if groups else None, labels=labels,
                    spanners=spanners,
                    align={c: "right" for c in ("p_pub", "p_med", "p_range", "hr_pub", "hr_med",
-                                               "hr_range", "holds")},
+                                               "hr_range", "hr_alt", "holds")},
                    data=sel, wide=True, notes=notes)
 
 
