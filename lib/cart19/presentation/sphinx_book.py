@@ -1,4 +1,4 @@
-"""Sphinx extension: the book's footer, with the repository, the version and the build date.
+"""Sphinx extension: the book's footer (repository, version, build date) and its bibliography style.
 
 The footer says which sources a page was built from: the package version, the git commit of the
 checkout and that commit's date (so two builds of the same commit print the same footer: the
@@ -17,7 +17,37 @@ import os
 import subprocess
 from pathlib import Path
 
-__all__ = ["commit_info", "footer_html", "setup"]
+__all__ = ["AuthorYearLabels", "AuthorYearStyle", "commit_info", "footer_html", "setup"]
+
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as _Plain
+from pybtex.style.labels import BaseLabelStyle
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """Labels "Kaplan and Meier, 1958" / "Zhang et al., 2020" for the reference list, so that the
+    list reads like the (Author, year) citations of the text (``bibtex_reference_style:
+    author_year``); pybtex's plain style numbers the list instead, which no citation refers to."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [" ".join(p.last_names) for p in people if p.last_names]
+            etal = "others" in names or len(names) > 2  # BibTeX's "and others" is et al.
+            names = [n for n in names if n != "others"]
+            if not names:  # a corporate author such as {GraphPad Software} or a web page
+                org = entry.fields.get("organization") or entry.fields.get("publisher") or ""
+                names = [str(org or entry.key)]
+            who = f"{names[0]} et al." if etal else " and ".join(names)
+            yield f"{who}, {entry.fields.get('year', 'n.d.')}".replace("{", "").replace("}", "")
+
+
+class AuthorYearStyle(_Plain):
+    """pybtex's plain entries with author-year labels, sorted by author then year."""
+    default_label_style = AuthorYearLabels
+
+
+register_plugin("pybtex.style.formatting", "cart19_author_year", AuthorYearStyle)
 
 
 def _git(root: Path, *args: str) -> str:
