@@ -137,8 +137,6 @@ def test_pages_show_no_code_that_only_draws():
             opts = m.group(1)
             if "parameters" in opts or "remove-input" in opts or "remove-cell" in opts:
                 continue
-            if page.name == "26_trust.md":  # trust's chapter (issue 17): see reader.status.md
-                continue
             shown.append(f"{page.name}:{text[:m.start()].count(chr(10)) + 1}")
     assert not shown, f"code cells shown on the page: {shown}"
 
