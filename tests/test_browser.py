@@ -194,8 +194,10 @@ _GLUE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{glue(?::figure|:table|:any|:)
 _GLUE_ROLE = re.compile(r"\{glue(?::any|:)?\}`([^`]+)`")
 _NAME_OPT = re.compile(r"^[ \t]*:name:[ \t]*(\S+)", re.M)
 _FIGURE_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(figure|glue:figure|glue:table|table)\}([^\n]*)\n((?:[ \t]*:[^\n]*\n)*)", re.M)
-#: The number label Sphinx gives each captioned block (numfig_format: "Fig. %s", "Table %s").
-_NUMBER_LABEL = {"figure": "Fig.", "glue:figure": "Fig.", "glue:table": "Table", "table": "Table"}
+#: The number label Sphinx gives each captioned block (_config.yml numfig_format: the book's own
+#: tables and figures are "Book table N" / "Book figure N", so "Table 3" always means the paper's).
+_NUMBER_LABEL = {"figure": "Book figure", "glue:figure": "Book figure", "glue:table": "Book table",
+                 "table": "Book table"}
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]+\)|<img\b|^[ \t]*(?:`{3,}|:{3,})\{(?:image|figure)\}", re.M | re.I)
 _PIPE_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$", re.M)
 _TABLE_DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})\{(?:list-table|csv-table)\}", re.M)
@@ -311,7 +313,7 @@ def _expected(source: Path) -> Expected:
                 label = _NUMBER_LABEL[kind_]
                 key = arg.strip().split("::")[-1]
                 if kind_ == "glue:figure" and key in glue and glue[key][1] and not glue[key][0]:
-                    label = "Table"  # a glued table captioned as a figure must still read "Table N"
+                    label = "Book table"  # a glued table captioned as a figure must still read as a table
                 for name in _NAME_OPT.findall(options):
                     exp.figure_ids.append(make_id(name))
                     exp.labels[make_id(name)] = label
@@ -554,8 +556,8 @@ def test_page(page_path, context, book_url):
                        if fid in content["ids"] and not re.fullmatch(
                            rf"{re.escape(label)} \d+(\.\d+)*", content["numbers"].get(fid) or "")}
         if mislabelled:
-            problems.append(f"captions numbered wrongly (want 'Fig. N' for figures, 'Table N' for "
-                            f"tables): {mislabelled}")
+            problems.append(f"captions numbered wrongly (want 'Book figure N' for figures, 'Book "
+                            f"table N' for tables): {mislabelled}")
 
     assert not problems, f"{page_path} ({content['title']!r}):\n  " + "\n  ".join(problems)
 

@@ -194,7 +194,8 @@ def test_one_registry_holds_every_decision(claims):
     from cart19.reconstruction import targets as T
     reg = R.load(claims=claims)
     assert R.overridden(reg, claims) == T.OVERRIDDEN
-    assert {x.key for x in T.DECISIONS} <= set(reg["alias"])
+    assert {x.alias for x in T.DECISIONS if x.alias} == {f"D{k:02d}" for k in range(1, 16)}
+    assert [x.key for x in T.DECISIONS] == list(reg["reading_id"])
     pats = R.claims_of(reg, claims)["crosstab_test_per_row"]
     assert "table3.cr.tp53.p" in pats and "table4.response.p" in pats
     assert not any(x.startswith("table3.carpeak") for x in pats)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy.stats import chi2_contingency
 
-from cart19.comparison import reproduce, scorecard
+from cart19.comparison import basis, reproduce, reproducers, scorecard
 from cart19.presentation import tables
 
 
@@ -124,7 +124,7 @@ def ctx():
                                         (1, 0, 0, 380, 0), (1, 0, 0, 200, 1), (1, 0, 1, 390, 0)]:
         rows.append({"cr": cr, "cd28": cd28, "crs34": crs34, "os_days": os_d, "os_event": os_e,
                      "lfs_days": os_d, "lfs_event": os_e, "car_peak_pct": 10.0 * (1 + cd28) + os_d / 100})
-    return reproduce.Context(pd.DataFrame(rows))
+    return reproducers.Context(pd.DataFrame(rows))
 
 
 def test_literals(ctx):
@@ -134,12 +134,12 @@ def test_literals(ctx):
 
 
 def test_prop_and_count(ctx):
-    assert reproduce.prop(("cd28", "crs34"), ("cd28",))(ctx) == {"n": 2, "N": 3, "percent": 200 / 3}
-    assert reproduce.count(("crs34",))(ctx) == {"n": 3}
+    assert reproducers.prop(("cd28", "crs34"), ("cd28",))(ctx) == {"n": 2, "N": 3, "percent": 200 / 3}
+    assert reproducers.count(("crs34",))(ctx) == {"n": 3}
 
 
 def test_chi2_matches_scipy(ctx):
-    got = reproduce.chi2_p(("crs34",), ("cd28",), ("~cd28",))(ctx)["p"]
+    got = reproducers.chi2_p(("crs34",), ("cd28",), ("~cd28",))(ctx)["p"]
     want = chi2_contingency(np.array([[2, 1], [1, 2]]), correction=False)[1]
     assert got == pytest.approx(want)
 
@@ -147,20 +147,22 @@ def test_chi2_matches_scipy(ctx):
 def test_km_landmark_and_half_step(ctx):
     # all 6: events at 30, 100, 200; at t=365 at risk: 400, 380, 390 -> 3
     # S = (5/6)(4/5)(3/4) = 0.5 ; half step = 50 * 0.5 / 3
-    out = reproduce.km_at("os", (), 365.0)(ctx)
+    out = reproducers.km_at("os", (), 365.0)(ctx)
     assert out["percent"] == pytest.approx(50.0)
     assert out["tolerance"] == pytest.approx(max(1.0, 50 * 0.5 / 3))
 
 
 def test_median_of(ctx):
-    out = reproduce.median_of("os_days", ("cr",))(ctx)
+    out = reproducers.median_of("os_days", ("cr",))(ctx)
     assert out == {"median": 380.0, "min": 100.0, "max": 400.0}
 
 
-def test_landmark_days():
-    assert reproduce.landmark_days("fig3.os.hsct.1y") == 365.0
-    assert reproduce.landmark_days("results.fig6.os.tp53_pos.6m") == pytest.approx(182.625)
-    assert reproduce.landmark_days("results.fig3.os.hsct.1y.rep2") == 365.0
+def test_landmark_days_read_from_the_claims():
+    from cart19.reconstruction.targets import km_days
+    claims = _claims_frame().set_index("id", drop=False)
+    assert km_days(claims, "fig3.os.hsct.1y") == 365.0
+    assert km_days(claims, "results.fig6.os.tp53_pos.6m") == pytest.approx(182.625)
+    assert km_days(claims, "results.fig3.os.hsct.1y.rep2") == 365.0
 
 
 def test_chapter_assignment():
@@ -193,7 +195,7 @@ def test_crs_claims_are_not_taken_for_cr_claims():
 
 
 # ------------------------------------------------------------------------------------------
-# overrides (data/cohort/decisions.csv): whole claims and single fields
+# overrides (readings with effect "drop" in data/published/readings.csv): whole claims and fields
 # ------------------------------------------------------------------------------------------
 def test_field_overrides_read_from_the_decisions():
     from cart19.reconstruction import targets as T
@@ -201,9 +203,9 @@ def test_field_overrides_read_from_the_decisions():
     assert field_level, "the decisions override no single field: nothing to check"
     for o in field_level:
         cid, fld = o.split(":")
-        key = reproduce.overridden_fields(cid)[fld]
-        assert any(d.key == key and o in d.overridden for d in T.DECISIONS)
-    assert reproduce.overridden_fields("table1.sex.male") == {}
+        key = basis.overridden_fields(cid)[fld]
+        assert any(basis.reading_label(d) == key and o in d.overridden for d in T.DECISIONS)
+    assert basis.overridden_fields("table1.sex.male") == {}
 
 
 def _claims_frame():
@@ -220,21 +222,21 @@ def test_field_level_override_is_not_a_fitted_claim(monkeypatch):
     fake = T.Decision("D99", "test", ("table1.age:max",), "test reading", "test")
     monkeypatch.setattr(T, "DECISIONS", T.DECISIONS + [fake])
     monkeypatch.setattr(T, "OVERRIDDEN", T.OVERRIDDEN | {"table1.age:max"})
-    fn = reproduce.median_of("age_years")
-    out = reproduce._honest_basis({"table1.age": (fn, "fitted"), "table1.bm_blasts": (fn, "fitted")},
+    fn = reproducers.median_of("age_years")
+    out = basis.honest_basis({"table1.age": (fn, "fitted"), "table1.bm_blasts": (fn, "fitted")},
                                   claims)
     assert out["table1.age"][1] == "derived"
     assert out["table1.bm_blasts"][1] == "fitted"
-    note = reproduce.override_note("table1.age", claims)
-    assert "max overridden by decision D99" in note and "median" in note and "min" in note
-    assert reproduce.override_note("table1.bm_blasts", claims) == ""
+    note = basis.override_note("table1.age", claims)
+    assert "max dropped by reading D99" in note and "median" in note and "min" in note
+    assert basis.override_note("table1.bm_blasts", claims) == ""
 
 
 def test_override_note_reaches_the_scorecard_note():
     pub = _pub(kind="median", median=56.0, min=40.0, max=225.0)
     raw = _raw(median="56", min="40", max="225")
     rep = pd.Series({"median": 56.0, "min": 52.0, "max": 225.0,
-                     "override": "min overridden by decision D15 (data/cohort/decisions.csv)"})
+                     "override": "min dropped by reading tp53_relapse_minimum (D15) (data/published/readings.csv)"})
     status, _, note = scorecard.compare_claim(pub, raw, rep)
     assert status == "differs" and "D15" in note
 

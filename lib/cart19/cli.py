@@ -19,6 +19,7 @@ COMMANDS = {
     "reconstruct": ("cart19.reconstruction.pipeline", "reconstruct the pseudo patient-level cohort"),
     "scorecard": ("cart19.comparison.scorecard", "reproduction scorecard of every claim"),
     "validate": ("cart19.cohort.validate", "validate the input data files"),
+    "validate-method": ("cart19.validation.command", "validate the reconstruction on a table whose truth is known"),
 }
 
 

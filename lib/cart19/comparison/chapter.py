@@ -1,8 +1,9 @@
 """What a chapter notebook needs in one call: the record, the cohort, the reproduced claims.
 
 A chapter (notebooks/NN_*.md) calls :func:`load` with its parameters and gets the published
-claims, the reconstructed cohort, every claim of that chapter reproduced from the cohort and
-compared (the chapter's slice of the scorecard), so the notebook itself stays a few lines.
+claims, the reconstructed cohort, and its slice of the one reproduction of the whole paper
+(:func:`cart19.comparison.scorecard.compute_all`), so the notebook itself stays a few lines and
+a claim reads the same on every page.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cart19.comparison import reproduce, scorecard
+from cart19.comparison import scorecard
 
 CAVEAT = ("The patient-level data of this trial are not public. Every number computed here comes "
           "from a *reconstructed* cohort: pseudo patient-level data built to agree with the "
@@ -48,20 +49,15 @@ class Chapter:
 
 
 def load(name: str, claims_path, cohort_path, ids: list[str] | None = None) -> Chapter:
-    """Load and reproduce one chapter's claims (those :func:`reproduce.chapter_of` assigns it,
-    plus any extra ``ids``)."""
-    from cart19.record.claims import load_claims
-    from cart19.cohort.schema import load_cohort
-
-    claims = load_claims(claims_path)
-    raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
-    cohort = load_cohort(cohort_path)
-    mine = claims["id"].map(reproduce.chapter_of) == name
+    """One chapter's slice of the whole paper's reproduction (the claims
+    :func:`reproduce.chapter_of` assigns it, plus any extra ``ids``): every claim has the value,
+    status, basis and note it has on every other page and in the scorecard."""
+    r = scorecard.compute_all(claims_path, cohort_path)
+    mine = r.card["chapter"] == name
     if ids:
-        mine |= claims["id"].isin(ids)
-    published = claims.loc[mine].reset_index(drop=True)
-    from cart19.cohort.validate import not_infused_beside
-
-    reproduced = reproduce.reproduce_all(cohort, published, not_infused_beside(cohort_path))
-    card = scorecard.build_scorecard(published, raw, reproduced)
-    return Chapter(name, claims, cohort, card, reproduced, published)
+        mine |= r.card["id"].isin(ids)
+    keep = set(r.card.loc[mine, "id"])
+    card = r.card.loc[mine].reset_index(drop=True)
+    reproduced = r.reproduced.loc[r.reproduced["id"].isin(keep)].reset_index(drop=True)
+    published = r.claims.loc[r.claims["id"].isin(keep)].reset_index(drop=True)
+    return Chapter(name, r.claims, r.cohort, card, reproduced, published)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cart19.comparison.reproduce import ENDPOINTS, Context, _two_arm, attribute_frame, chi2_p
+from cart19.comparison.reproducers import Context, attribute_frame, chi2_p, endpoint_columns, two_arm
+from cart19.record import design
 from cart19.stats import survival
 
 #: (conclusion in our words, where the paper says it, kind, population, arm a, arm b, expects a
@@ -63,9 +64,9 @@ def conclusions(cohort: pd.DataFrame) -> pd.DataFrame:
     ctx = Context(attribute_frame(cohort))
     rows = []
     for text, where, kind, pop, a, b, expects in CONCLUSIONS:
-        if kind in ENDPOINTS:
-            dur, ev = ENDPOINTS[kind]
-            arms = _two_arm(ctx, tuple(pop) + tuple(a), tuple(pop) + tuple(b))
+        if kind in design.load().endpoints:
+            dur, ev = endpoint_columns(kind)
+            arms = two_arm(ctx, tuple(pop) + tuple(a), tuple(pop) + tuple(b))
             p = survival.logrank(arms, dur, ev, "_arm")["p"]
             test = f"log-rank, {kind.upper()}, responders"
             na, nb = int((arms["_arm"] == "a").sum()), int((arms["_arm"] == "b").sum())

@@ -353,9 +353,10 @@ ENSEMBLE_CODE = tuple(f"cart19.{m}" for m in (
 def ensemble_key(size: int, seed: int, claims_path) -> dict:
     """What a drawn ensemble depends on: its size, seed, the claims and the reconstruction code."""
     from cart19.reconstruction.pipeline import inputs_hash
+    from cart19.reconstruction.targets import inputs_digest
 
     return {"ensemble_size": int(size), "seed": int(seed),
-            "inputs_sha256": inputs_hash(claims_path, ENSEMBLE_CODE)}
+            "inputs_sha256": inputs_hash(claims_path, ENSEMBLE_CODE, inputs_digest())}
 
 
 def load_or_draw(size: int, seed: int, claims_path, stats_path, cohort_dir, n_jobs: int = 2

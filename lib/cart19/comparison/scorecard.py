@@ -19,6 +19,9 @@ import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,7 +82,7 @@ def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, 
     Besides the claim's fields, ``rep`` may carry (from :func:`cart19.comparison.reproduce.reproduce_all`):
     ``mismatch`` - the reproduction exists but cannot be written in the claim's field (e.g. "21 in
     each group" when the groups are unequal): status "differs" with that text; ``detail`` - what
-    the value was computed over; ``override`` - the decision (data/cohort/decisions.csv) that
+    the value was computed over; ``override`` - the reading (data/published/readings.csv) that
     overrides the claim or one of its fields. Both are appended to the note.
     """
     mismatch = rep.get("mismatch")
@@ -204,21 +207,54 @@ def summarise(card: pd.DataFrame, by: str = "source") -> pd.DataFrame:
     return tab
 
 
-def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
-    """Load the record and the cohort, reproduce every claim, and compare."""
-    from cart19.record.claims import load_claims
-    from cart19.cohort.schema import load_cohort
-    from cart19.comparison.reproduce import reproduce_all
+@dataclass(frozen=True)
+class Result:
+    """One reproduction of the whole paper: every page shows a slice of it."""
+    claims: pd.DataFrame       #: the published record (load_claims)
+    raw: pd.DataFrame          #: the record as text (printed decimals)
+    cohort: pd.DataFrame       #: the reconstructed cohort
+    reproduced: pd.DataFrame   #: reproduce_all's rows (claims.csv fields, basis, chapter, key)
+    card: pd.DataFrame         #: build_scorecard's rows
 
-    claims_path = claims_path or paths.CLAIMS_CSV
-    cohort_path = cohort_path or paths.COHORT_CSV
+
+def _stamp(path) -> tuple[str, int]:
+    p = Path(path)
+    return str(p.resolve()), p.stat().st_mtime_ns if p.exists() else 0
+
+
+@lru_cache(maxsize=4)
+def _compute(claims_key, cohort_key, inputs) -> Result:
+    from cart19.cohort.schema import load_cohort
+    from cart19.cohort.validate import not_infused_beside
+    from cart19.comparison.reproduce import reproduce_all
+    from cart19.record.claims import load_claims
+
+    claims_path, cohort_path = claims_key[0], cohort_key[0]
     claims = load_claims(claims_path)
     raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
     cohort = load_cohort(cohort_path)
-    from cart19.cohort.validate import not_infused_beside
-
     reproduced = reproduce_all(cohort, claims, not_infused_beside(cohort_path))
-    return build_scorecard(claims, raw, reproduced)
+    return Result(claims, raw, cohort, reproduced, build_scorecard(claims, raw, reproduced))
+
+
+def compute_all(claims_path=None, cohort_path=None) -> Result:
+    """Load the record and the cohort, reproduce every claim of the paper at once, compare.
+
+    Cached per state of the input files (claims, cohort, the not-infused patients beside it, the
+    design and the readings), so every chapter of one kernel shares the one result; the frames
+    returned are copies."""
+    from cart19.record import design, readings
+    claims_path = claims_path or paths.CLAIMS_CSV
+    cohort_path = cohort_path or paths.COHORT_CSV
+    inputs = tuple(_stamp(p) for p in (Path(cohort_path).with_name("not_infused.csv"),
+                                       design.DESIGN_YML, readings.READINGS_CSV))
+    r = _compute(_stamp(claims_path), _stamp(cohort_path), inputs)
+    return Result(*(x.copy() for x in (r.claims, r.raw, r.cohort, r.reproduced, r.card)))
+
+
+def compute(claims_path=None, cohort_path=None) -> pd.DataFrame:
+    """The scorecard of the whole paper (:func:`compute_all`'s card)."""
+    return compute_all(claims_path, cohort_path).card
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     card = compute(args.claims, args.cohort)
     if args.json:
-        records = json.loads(card.to_json(orient="records"))
+        # 15 significant digits: the default (10 decimals) prints a P of 8.9e-10 as 9e-10
+        records = json.loads(card.to_json(orient="records", double_precision=15))
         json.dump(records, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:

@@ -267,7 +267,7 @@ def inputs_hash(claims_path, code: tuple[str, ...], *extra: str) -> str:
 
 
 def _base_key(claims_path) -> str:
-    return inputs_hash(claims_path, BASE_CODE, str(DEFAULT_SEED))[:20]
+    return inputs_hash(claims_path, BASE_CODE, str(DEFAULT_SEED), T.inputs_digest())[:20]
 
 
 #: the committed base cohort (same format as the cache file, plus its key): a fresh clone with
@@ -431,8 +431,7 @@ def write_outputs(cohort, not_inf, fit, out: Path) -> None:
     out = Path(out)
     csv = {"index": False, "lineterminator": "\n"}
     io.write_all({out: cohort.to_csv(**csv), out.parent / "not_infused.csv": not_inf.to_csv(**csv),
-                  out.parent / "fit.csv": fit.to_csv(**csv),
-                  out.parent / "decisions.csv": T.decisions_frame().to_csv(**csv)})
+                  out.parent / "fit.csv": fit.to_csv(**csv)})
 
 
 def chain_seed(base_seed: int, chain: int, j: int) -> int:
@@ -484,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
                                  description="Reconstruct a pseudo patient-level cohort (not trial data).")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--out", default=str(COHORT_CSV),
-                    help="cohort CSV; siblings not_infused/fit/decisions (and, for the default "
+                    help="cohort CSV; siblings not_infused/fit (and, for the default "
                          "claims and directory, base.npz: the base cohort, committed)")
     ap.add_argument("--claims", default=str(CLAIMS_CSV))
     ap.add_argument("--moves", type=int, default=SINGLE_MOVES,

@@ -173,16 +173,57 @@ class Table4Arm(_Model):
     total: str
 
 
-class DaysToHSCT(_Model):
-    claim: str
-    column: str
-    where: tuple[str, ...]
-
-
 class Table4(_Model):
     arms: dict[str, Table4Arm]
     characteristics: dict[str, Factor]
-    days_to_hsct: DaysToHSCT
+
+
+class AlsoTarget(_Model):
+    n: tuple[str, ...] | None = None
+    N: tuple[str, ...] | None = None
+    note: str | None = None
+
+    @property
+    def field(self) -> str:
+        return "n" if self.n is not None else "N"
+
+    @property
+    def where(self) -> tuple[str, ...]:
+        return self.n if self.n is not None else self.N
+
+
+class CountSpec(_Model):
+    """A count (``n``: the patients it counts) and its denominator (``N``) where printed."""
+    n: tuple[str, ...]
+    N: tuple[str, ...] | None = None
+    fit: tuple[Literal["n", "N"], ...] | None = None
+    note: str | None = None
+    also: tuple[AlsoTarget, ...] = ()
+    label: str | None = None
+
+    @property
+    def fitted(self) -> tuple[str, ...]:
+        """The fields that are targets (default: the fields given)."""
+        if self.fit is not None:
+            return self.fit
+        return ("n", "N") if self.N is not None else ("n",)
+
+
+class RowsTable(_Model):
+    population: tuple[str, ...]
+    rows: dict[str, CountSpec]
+
+
+class Summary(_Model):
+    column: str
+    where: tuple[str, ...]
+    fit: tuple[Literal["median", "min", "max"], ...] | Literal["continuous"]
+    scale: float | None = None
+
+
+class Range(_Model):
+    outcome: tuple[str, ...]
+    groups: tuple[tuple[str, ...], ...]
 
 
 class Side(_Model):
@@ -235,9 +276,15 @@ class Design(_Model):
     hr_criteria: dict[str, str]
     comparisons: dict[str, Comparison]
     rate_comparisons: dict[str, RateComparison]
+    table1: RowsTable
+    table2: RowsTable
     table3: Table3
     table4: Table4
     table5: Table5
+    counts: dict[str, CountSpec]
+    summaries: dict[str, Summary]
+    ranges: dict[str, Range]
+    repeats: dict[str, str]
     calendar: dict[str, DateEntry]
     path: str = ""
 
@@ -296,6 +343,50 @@ class Design(_Model):
                 for arm, ids in spec.landmarks.items():
                     add(name, c.arms[arm].group, ep, ids, c.landmark)
         return pd.DataFrame(rows)
+
+    def count_specs(self) -> dict[str, CountSpec]:
+        """Every count claim -> its CountSpec, in the order the reconstruction binds them:
+        Table 1, Table 2, Table 3 (outcome by level: n = level and outcome, N = level), Table 4
+        (level by arm; hsct-only rows after; n targeted, N the arm), then the text."""
+        out = dict(self.table1.rows) | dict(self.table2.rows)
+        for o, outcome in self.table3.outcomes.items():
+            if outcome.where is None:
+                continue
+            for f, fac in self.table3.factors.items():
+                for lv, level in fac.levels.items():
+                    out[f"table3.{o}.{f}.{lv}"] = CountSpec(n=level.where + outcome.where,
+                                                            N=level.where)
+        for arms_of in ("both", "hsct"):
+            for ch, fac in self.table4.characteristics.items():
+                if fac.arms != arms_of:
+                    continue
+                for lv, level in fac.levels.items():
+                    for arm in (("hsct", "no_hsct") if arms_of == "both" else ("hsct",)):
+                        aw = self.table4.arms[arm].where
+                        out[f"table4.{ch}.{lv}.{arm}"] = CountSpec(n=aw + level.where, N=aw,
+                                                                   fit=("n",))
+        return out | dict(self.counts)
+
+    def count_targets(self) -> list[tuple[str, str, tuple[str, ...], str]]:
+        """(claim, field, where, note) of every count target, in binding order."""
+        out = []
+        for cid, spec in self.count_specs().items():
+            for fld in spec.fitted:
+                out.append((cid, fld, spec.n if fld == "n" else spec.N,
+                            (spec.note or "") if fld == "n" else ""))
+            out += [(cid, a.field, a.where, a.note or "") for a in spec.also]
+        return out
+
+    def time_targets(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """(claim, statistic, column, where) of every day target of the reconstruction."""
+        return [(cid, stat, s.column, s.where) for cid, s in self.summaries.items()
+                if s.fit != "continuous" for stat in s.fit]
+
+    def km_targets(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(claim, endpoint, where) of every distinct landmark, its first printing targeted."""
+        lm = self.landmark_table()
+        lm = lm[lm["claim"] == lm["first"]]
+        return [(r.claim, r.endpoint, tuple(r.where)) for r in lm.itertuples()]
 
     def day(self, name: str, claims: pd.DataFrame) -> int:
         """A day the design counts in (``cr_assessment``, ``early_day``), read from the claims."""
@@ -367,10 +458,35 @@ def _literals(d: Design):
                 yield f"{tab}.{f}.levels.{lv}.where", level.where
     for a, arm in d.table4.arms.items():
         yield f"table4.arms.{a}.where", arm.where
-    yield "table4.days_to_hsct.where", d.table4.days_to_hsct.where
+    for tab in ("table1", "table2"):
+        yield f"{tab}.population", getattr(d, tab).population
+    for key, _, spec in _row_specs(d):
+        yield f"{key}.n", spec.n
+        if spec.N is not None:
+            yield f"{key}.N", spec.N
+        for i, a in enumerate(spec.also):
+            yield f"{key}.also.{i}", a.where
+    for cid, sm in d.summaries.items():
+        yield f"summaries.{cid}.where", sm.where
+    for cid, rg in d.ranges.items():
+        yield f"ranges.{cid}.outcome", rg.outcome
+        for i, g in enumerate(rg.groups):
+            yield f"ranges.{cid}.groups.{i}", g
     for k, cov in d.table5.covariates.items():
         yield f"table5.covariates.{k}.exposed.where", cov.exposed.where
         yield f"table5.covariates.{k}.reference.where", cov.reference.where
+
+
+def _row_specs(d: Design):
+    """(key path, claim id, CountSpec) of Tables 1-2 and the text counts."""
+    for tab in ("table1", "table2"):
+        for cid, spec in getattr(d, tab).rows.items():
+            yield f"{tab}.rows.{cid}", cid, spec
+    for cid, spec in d.counts.items():
+        yield f"counts.{cid}", cid, spec
+
+
+_COUNT_KINDS = {"count", "proportion", "percent"}
 
 
 def _claim_refs(d: Design):
@@ -407,7 +523,15 @@ def _claim_refs(d: Design):
             yield f"table3.outcomes.{o}.total", out.total, None
     for a, arm in d.table4.arms.items():
         yield f"table4.arms.{a}.total", arm.total, None
-    yield "table4.days_to_hsct.claim", d.table4.days_to_hsct.claim, {"median"}
+    for key, cid, _ in _row_specs(d):
+        yield key, cid, _COUNT_KINDS
+    for cid in d.summaries:
+        yield f"summaries.{cid}", cid, {"median", "range"}
+    for cid in d.ranges:
+        yield f"ranges.{cid}", cid, {"range"}
+    for cid, orig in d.repeats.items():
+        yield f"repeats.{cid}", cid, None
+        yield f"repeats.{cid}", orig, None
     for cid in d.table5.abstract:
         yield f"table5.abstract.{cid}", cid, {"hr"}
 
