@@ -233,11 +233,11 @@ def test_reconstruct_onto_a_full_disk_keeps_the_old_files(tmp_path):
     assert ".cart19-" not in r.stdout
 
 
-def test_a_full_disk_while_installing_the_html_leaves_the_old_book(tmp_path, monkeypatch):
-    """Issue 18 case 3: the disk fills while the new html is copied into book/_build: the notebooks,
-    manifest, data and html stay the old ones, nothing half-installed is left, --check agrees."""
+def test_a_failure_while_installing_the_html_leaves_the_old_book(tmp_path, monkeypatch):
+    """Issue 18 case 3: the install fails after the new notebooks and manifest are in place, while
+    the html is moved in (an injected ENOSPC): every destination is put back, nothing half-installed
+    is left, and --check agrees that the chapter still has to be built."""
     import errno
-    import shutil as _shutil
 
     from cart19 import io as cio
     from cart19.book import build as B
@@ -253,21 +253,23 @@ def test_a_full_disk_while_installing_the_html_leaves_the_old_book(tmp_path, mon
     assert B.run(layout, jobs=2)["rendered"]
     before = checksums(root, ("book", "data")) | checksums(root / "book" / "_build", ("html",))
     write_nb(root, "01_a", "print(9)")
-    real = _shutil.copytree
+    real = os.rename
+    moved = []
 
-    def full(src, dst, *a, **k):
-        if Path(src).name == "html":
-            Path(dst).mkdir()
-            (Path(dst) / "partial.html").write_text("x")
+    def rename(src, dst):
+        if Path(dst) == layout.html:
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        return real(src, dst, *a, **k)
+        moved.append(Path(dst))
+        return real(src, dst)
 
-    monkeypatch.setattr(cio.shutil, "copytree", full)
+    monkeypatch.setattr(cio.os, "rename", rename)
     with pytest.raises(cio.OutputError, match="no space left on the device .nothing changed."):
         B.run(layout, jobs=2)
+    assert layout.book / "01_a.ipynb" in moved and layout.manifest in moved  # they had been replaced
     assert checksums(root, ("book", "data")) | checksums(root / "book" / "_build", ("html",)) == before
     left = [p for pat in (".cart19-tmp-*", ".cart19-new-*", ".cart19-old-*") for p in root.rglob(pat)]
     assert not left, left
+    monkeypatch.setattr(cio.os, "rename", real)
     assert B.check(layout) == 1  # 01_a's source changed and its new output was not installed
 
 
