@@ -10,14 +10,24 @@ import pandas as pd
 import pytest
 
 from cart19.stats import survival
-from cart19.comparison.ensemble import (cohort_stats, ensemble_figure, ensemble_stats, ensemble_summary,
+from cart19.comparison.ensemble import (cohort_stats, ensemble_stats, ensemble_summary,
                              published_stats)
+from cart19.presentation.ensemble import ensemble_figure  # the plot moved to presentation (reader)
 from test_flow import synthetic_cohort
+
+
+def _with_groups(c: pd.DataFrame) -> pd.DataFrame:
+    """The categorical columns of cohort.csv that the design's groups read (age_group, blasts_cat,
+    dose_group), derived from the synthetic cohort's numbers."""
+    b = c["bm_blasts_pct"]
+    return c.assign(age_group=np.where(c["age_years"] <= 14, "2-14", "15-61"),
+                    blasts_cat=np.where(b < 5, "<5", np.where(b <= 20, "5-20", ">20")),
+                    dose_group=np.where(c["dose_per_kg"] / 1e5 < 3, "<3", ">=3"))
 
 
 @pytest.fixture(scope="module")
 def cohorts():
-    return [synthetic_cohort(s) for s in range(3)]
+    return [_with_groups(synthetic_cohort(s)) for s in range(3)]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +46,9 @@ def test_stats_are_the_survival_module_on_the_right_arms(cohorts, stats_):
     c = cohorts[0]
     cr = c[c["response"] != "NR"].assign(arm=lambda x: np.where(x["hsct_after"] == 1, "h", "n"))
     p = survival.logrank(cr, "os_days", "os_event", "arm")["p"]
-    hr = survival.logrank_hr(cr, "os_days", "os_event", "arm", ref="n").loc["logrank", "hr"]
+    # Figure 3 OS: the caption prints the hazard of the bridged arm relative to CAR T alone, as
+    # Prism's Mantel-Haenszel HR (design.yml)
+    hr = survival.logrank_hr(cr, "os_days", "os_event", "arm", ref="n").loc["mantel_haenszel", "hr"]
     row = stats_[(stats_["cohort"] == 0) & (stats_["stat"] == "fig3.os")].iloc[0]
     assert np.isclose(row["p"], p) and np.isclose(row["hr"], hr)
 
@@ -65,13 +77,13 @@ def toy_claims():
                                                "p", "p_cmp"])
 
 
-def test_published_orientation_is_inferred_from_landmarks():
+def test_published_hr_is_compared_as_printed():
     pub = published_stats(toy_claims()).set_index("stat")
-    # CR better than CRi, so the hazard of CR relative to CRi is < 1: the caption's 1.816 is inverted
-    assert np.isclose(pub.loc["fig4.os", "hr"], 1 / 1.816)
-    assert np.isclose(pub.loc["fig4.os", "ci_low"], 1 / 4.462)
-    assert "inverted" in pub.loc["fig4.os", "note"]
-    assert np.isclose(pub.loc["fig3.os", "hr"], 0.048) and pub.loc["fig3.os", "note"] == ""
+    # the caption prints 1.816 as the hazard of CRi relative to CR (design.yml): kept as printed,
+    # and the cohorts compute the same orientation; CR is the better arm (direction +1)
+    assert np.isclose(pub.loc["fig4.os", "hr"], 1.816) and pub.loc["fig4.os", "direction"] == 1
+    assert "arm b relative to arm a" in pub.loc["fig4.os", "note"]
+    assert np.isclose(pub.loc["fig3.os", "hr"], 0.048) and "arm b" not in pub.loc["fig3.os", "note"]
     assert pub.loc["fig3.os", "significant"] is True or pub.loc["fig3.os", "significant"] == True
     assert pub.loc["fig4.os", "significant"] == False
     assert pub.loc["table5.os.hsct", "direction"] == 1
@@ -89,14 +101,25 @@ def _fake_stats(stat, ps, dirs, family="figure"):
     ([0.3] * 20, [1] * 20, "<5%"),
 ])
 def test_summary_verdicts_significant_claim(ps, dirs, verdict):
+    ps = [p * (1 + 0.01 * i) for i, p in enumerate(ps)]  # a P that varies between cohorts
     s = ensemble_summary(_fake_stats("fig3.os", ps, dirs), toy_claims()).iloc[0]
     assert verdict in s["verdict"]
     assert np.isclose(s["p_median"], np.median(ps))
     assert s["published_p"] == 0.0001 and s["published_p_cmp"] == "<"
 
 
+def test_summary_fixed_statistic_is_not_counted_as_holding():
+    """A P identical in every cohort is fixed by the fit: its verdict says so, not "holds"."""
+    s = ensemble_summary(_fake_stats("fig3.os", [0.001] * 20, [1] * 20), toy_claims()).iloc[0]
+    assert s["fixed"] and s["verdict"] == "fixed by the fit" and s["frac_holds"] == 1.0
+    t = ensemble_summary(_fake_stats("table3.carpeak.emd", [0.01, 0.02], [1, 1], "table3"),
+                         toy_claims()).iloc[0]
+    assert t["fixed"] and not t["p_constant"]
+
+
 def test_summary_nonsignificant_claim_ignores_direction():
-    s = ensemble_summary(_fake_stats("fig4.os", [0.4] * 10, [-1] * 10), toy_claims()).iloc[0]
+    s = ensemble_summary(_fake_stats("fig4.os", [0.4 + 0.01 * i for i in range(10)], [-1] * 10),
+                         toy_claims()).iloc[0]
     assert s["frac_holds"] == 1.0 and s["frac_same_direction"] == 0.0
 
 

@@ -74,19 +74,39 @@ def test_threshold_checks_compute_what_they_say(tmp_path):
     for fig in (figures.plot_errors(d2), figures.plot_calibration(stats),
                 figures.plot_truth_vs_reconstruction(stats)):
         assert "not the trials' data" in fig._suptitle.get_text()
+    hist = pd.DataFrame({"run": [1, 1], "id": ["a", "b"], "threshold": ["<= 0.25", "<= 0.15"],
+                         "measured": [0.5, 0.1], "met": [False, True]})
+    t = figures.checks_table(d2, hist).set_index("id")
+    assert t.loc["a", "run 1"] == "0.5 (missed)" and t.loc["b", "run 1"] == "0.1 (met)"
+    assert t.loc["c", "run 1"] == "" and t.loc["a", "met"] == "met"
     cov = figures.coverage_table(stats)
     assert set(cov["type"]) == {"hr_multi", "p_multi", "km", "all"}
     assert (cov["80%"] == 1.0).all() and (cov["90%"] == 0.0).all()
 
 
-def test_zhang_os_through_the_general_path():
+def test_zhang_stage1_map_is_the_engine_logic():
+    from cart19.reconstruction.general_study import load_study, study_from_dict
+    from cart19.reconstruction.general_zhang import STAGE1_MAP, stage1_map
+    committed, engine = load_study(STAGE1_MAP), study_from_dict(stage1_map())
+    assert committed.rules == engine.rules and committed.order == engine.order
+    assert committed.names == engine.names and len(committed.rules) == 70
+
+
+def test_zhang_through_the_general_path():
     from cart19.cohort.schema import load_cohort
     from cart19.paths import CLAIMS_CSV, COHORT_CSV
     from cart19.record import design
-    from cart19.reconstruction.general_zhang import reconstruct_os
+    from cart19.reconstruction import targets as T
+    from cart19.reconstruction.general_zhang import reconstruct_os, stage1
+    from cart19.reconstruction.targets import where_mask
+    a = stage1(2)
+    bound = T.bind(T.read_claims())
+    assert all(where_mask(a, t.where).sum() == v for t, v in bound.counts)   # all 276 counts
     claims = pd.read_csv(CLAIMS_CSV, dtype=str, keep_default_na=False).set_index("id")
-    r = reconstruct_os(design.load(), claims, load_cohort(COHORT_CSV), iters=4000)
+    r = reconstruct_os(design.load(), claims, load_cohort(COHORT_CSV), iters=4000,
+                       general_stage1=a)
     assert len(r) == 31 and set(r["kind"]) == {"time", "km", "logrank_p", "hr"}
     # the printed ranges are hard bounds of the search: they always hold
-    assert r.loc[r["id"].str.endswith((":min", ":max")), "general_path_ok"].all()
-    assert r["general_path_ok"].sum() >= 15
+    ranges = r["id"].str.endswith((":min", ":max"))
+    assert r.loc[ranges, "general_stage2_ok"].all() and r.loc[ranges, "general_both_ok"].all()
+    assert r["general_stage2_ok"].sum() >= 15

@@ -7,7 +7,7 @@ cohort; the enrolment counts need the enrolled patients who were not infused
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -100,7 +100,13 @@ def treatment_rules(not_infused: pd.DataFrame | None) -> dict[str, tuple[Callabl
     are "fitted" (assign_treatment places them exactly); the costimulatory-domain periods are
     "derived": they follow from the fitted Table 3 domain counts and the reconstruction's dating of
     infusions, not from a target bound to these claims."""
-    from cart19.reconstruction.treatment import BRIDGING, BRIDGING_INTENSIVE, BRIDGING_LOW, CYCLES, VEIN_TO_VEIN
+    from cart19.reconstruction.treatment import (
+        BRIDGING,
+        BRIDGING_INTENSIVE,
+        BRIDGING_LOW,
+        CYCLES,
+        VEIN_TO_VEIN,
+    )
     rules = {
         VEIN_TO_VEIN: (vein_to_vein(not_infused), "fitted"),
         BRIDGING: (bridging_count(("low-moderate", "intensive"), not_infused, True), "fitted"),

@@ -1,147 +1,121 @@
 """How much do the emergent statistics depend on which reconstruction we drew?
 
 Serves the "Beyond the paper" chapter 25. Many patient-level cohorts fit the published
-aggregates equally well; statistics the reconstruction was never fitted to (log-rank P
-and Prism HR of Figures 3-7, the Table 5 Cox HRs, the CAR T-cell peak t-tests of Table 3)
-vary between them. ``ensemble_stats`` computes every such statistic on each cohort of an
-ensemble (in parallel with joblib); ``ensemble_summary`` gives its median and 95% interval
-over the ensemble beside the published value, and how often the published conclusion
-(significant or not at .05, and the direction) holds.
+aggregates equally well; statistics the reconstruction was never fitted to (log-rank P and Prism
+HR of Figures 3-7, the Table 5 Cox HRs) vary between them, while others are fixed by the fit (the
+Table 3 crosstab P values of fitted counts, the CAR T-cell peak t-tests of fitted means and
+standard errors). ``ensemble_stats`` computes every such statistic on each cohort of an ensemble
+(in parallel with joblib); ``ensemble_summary`` gives its median and 95% interval over the
+ensemble beside the published value, how often the published conclusion (significant or not at
+.05, and the direction) holds, and whether the fit fixes the statistic.
 
-The statistics are computed with cart19.stats.survival (logrank, logrank_hr, cox) and
-cart19.presentation.forest/cart19.stats.printed (Table 3 2x2 tests); the arms and orientations follow the
-paper's wording: Figures 3-7 compare the first-named arm with the second within the CR/CRi
-patients; Table 5's "A vs B" hazard ratios are read as the hazard of B relative to A (the
-only reading under which "bridged into allo-HSCT vs CAR T alone: 12.25" fits the text).
+Arms, orientations and variants are the paper's design (data/published/design.yml): Figures 3-7
+compare arm a with arm b within the responders, each HR in the orientation its caption prints and
+as the Prism variant the design records; Table 5's HRs in their printed orientation (the hazard
+of the second-named level relative to the first); Table 3's levels as printed, read with the
+swapped-label readings.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from matplotlib.figure import Figure
 from scipy import stats
 
+from cart19.comparison import reproducers as R
+from cart19.record import design
 from cart19.stats import survival
-from cart19.presentation.flow import _check_response, _flag
-from cart19.presentation.forest import FACTORS, subgroup_levels, subgroup_rates
+from cart19.stats.printed import two_by_two_tests
 
-ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_days", "lfs_event")}
-
-
-def _cr_frame(cohort: pd.DataFrame) -> pd.DataFrame:
-    """CR/CRi patients with the 0/1 indicators every comparison below uses."""
-    resp = _check_response(cohort)
-    d = cohort.loc[resp.isin(["CR", "CRi"]).to_numpy()].copy()
-    lv = subgroup_levels(d)
-    d["_hsct"] = _flag(d["hsct_after"]).astype(int)
-    d["_cr_full"] = (d["response"].astype(str).str.strip() == "CR").astype(int)
-    d["_mrd_neg"] = _flag(d["mrd_negative"]).astype(int)
-    d["_tp53"] = _flag(d["tp53"]).astype(int)
-    d["_prior"] = _flag(d["prior_hsct"]).astype(int)
-    d["_emd"] = _flag(d["emd"]).astype(int)
-    d["_41bb"] = (lv["costim"] == "41bb").astype(int)
-    d["_gt20"] = (lv["blasts20"] == "gt20").astype(int)
-    for dur, ev in ENDPOINTS.values():
-        d[dur] = pd.to_numeric(d[dur]).astype(float)
-        d[ev] = _flag(d[ev]).astype(int)
-    return d.reset_index(drop=True)
+_EMPTY = {"p": np.nan, "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan, "hr_alt": np.nan,
+          "direction": np.nan}
 
 
-#: Figures 3-7: figure -> (indicator of the first-named arm, first arm key, second arm key,
-#: landmark suffix of the published KM claims). Arm keys follow ID_CONVENTIONS.md.
-FIGURES = {
-    "fig3": ("_hsct", "hsct", "no_hsct", "1y"),
-    "fig4": ("_cr_full", "cr", "cri", "1y"),
-    "fig5": ("_mrd_neg", "mrd_neg", "mrd_pos", "1y"),
-    "fig6": ("_tp53", "tp53_pos", "tp53_neg", "6m"),
-    "fig7": ("_prior", "post_hsct", "no_prior_hsct", "1y"),
-}
-
-#: Table 5 covariates (indicator = the SECOND-named level, so exp(coef) is the printed HR).
-TABLE5 = {
-    "os": {"costim": "_41bb", "emd": "_no_emd", "prior_hsct": "_prior", "blasts20": "_gt20",
-           "tp53": "_tp53_neg", "hsct": "_no_hsct"},
-    "lfs": {"costim": "_41bb", "emd": "_emd", "prior_hsct": "_prior", "blasts20": "_gt20",
-            "tp53": "_tp53_neg", "hsct": "_no_hsct"},
-}
+def _context(cohort: pd.DataFrame) -> R.Context:
+    return R.Context(R.attribute_frame(cohort))
 
 
-def figure_stats(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Figures 3-7, OS and LFS: log-rank P, Prism log-rank HR of the first-named arm relative
-    to the second (95% CI), and direction (+1: first arm has fewer events than expected)."""
-    d = _cr_frame(cohort)
+def figure_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataFrame:
+    """Figures 3-7, OS and LFS: log-rank P, the Prism HR (95% CI) in the caption's orientation
+    and variant (``hr_alt``: the other Prism variant), and direction (+1: arm a has fewer events
+    than expected)."""
+    ctx = ctx or _context(cohort)
     rows = []
-    for fig, (ind, a, b, _) in FIGURES.items():
-        for ep, (dur, ev) in ENDPOINTS.items():
-            sub = d.dropna(subset=[dur, ev]).assign(_arm=lambda x: np.where(x[ind] == 1, a, b))
-            row = {"stat": f"{fig}.{ep}", "family": "figure", "p": np.nan, "hr": np.nan,
-                   "ci_low": np.nan, "ci_high": np.nan, "direction": np.nan}
+    for fig, c in design.load().comparisons.items():
+        a, b = c.where("a"), c.where("b")
+        for ep, spec in c.endpoints.items():
+            dur, ev = R.endpoint_columns(ep)
+            sub = R.two_arm(ctx, a, b).dropna(subset=[dur, ev])
+            row = {"stat": f"{fig}.{ep}", "family": "figure", **_EMPTY}
             if sub["_arm"].nunique() == 2 and sub[ev].sum() > 0:
                 lr = survival.logrank(sub, dur, ev, "_arm")
-                hr = survival.logrank_hr(sub, dur, ev, "_arm", ref=b).loc["logrank"]
-                row.update(p=lr["p"], hr=float(hr["hr"]), ci_low=float(hr["ci_lower"]),
-                           ci_high=float(hr["ci_upper"]),
-                           direction=float(np.sign(lr["expected"][a] - lr["observed"][a])))
+                hr = R.prism_hr(ep, a, b, spec.hr.orientation, spec.hr.variant)(ctx)
+                row.update(p=lr["p"], hr=hr["hr"], ci_low=hr["ci_low"], ci_high=hr["ci_high"],
+                           hr_alt=hr["alt_hr"],
+                           direction=float(np.sign(lr["expected"]["a"] - lr["observed"]["a"])))
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def table5_stats(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Table 5: multivariable Cox model (all six printed covariates) on the CR/CRi patients,
-    HR in the printed orientation, Wald P; direction = sign(log HR)."""
-    d = _cr_frame(cohort)
-    d["_no_emd"], d["_no_hsct"], d["_tp53_neg"] = 1 - d["_emd"], 1 - d["_hsct"], 1 - d["_tp53"]
+def table5_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataFrame:
+    """Table 5: multivariable Cox model (all six printed covariates) on the responders, each HR
+    in its printed orientation (the covariate is the level whose hazard the printed HR is), Wald
+    P; direction = sign(log HR)."""
+    ctx = ctx or _context(cohort)
+    d = design.load()
+    t5 = d.table5
     rows = []
-    for ep, covs in TABLE5.items():
-        dur, ev = ENDPOINTS[ep]
-        sub = d.dropna(subset=[dur, ev])
+    for ep in d.endpoints:
+        covs = {name: getattr(cov, t5.printed_hr_of(name, ep)).where
+                for name, cov in t5.covariates.items()}
         try:
-            fit = survival.cox(sub, dur, ev, list(covs.values()))
-        except Exception:  # a degenerate cohort (e.g. no events): record NaN, do not stop
+            fit = R.cox_fit(ctx, ep, covs, d.groups[t5.population].where)
+        except Exception:  # noqa: BLE001 - a degenerate cohort (e.g. no events): NaN, do not stop
             fit = None
-        for name, col in covs.items():
-            row = {"stat": f"table5.{ep}.{name}", "family": "table5", "p": np.nan, "hr": np.nan,
-                   "ci_low": np.nan, "ci_high": np.nan, "direction": np.nan}
+        for name in covs:
+            row = {"stat": f"table5.{ep}.{name}", "family": "table5", **_EMPTY}
             if fit is not None:
-                r = fit.loc[col]
+                r = fit.loc[name]
                 row.update(p=float(r["p"]), hr=float(r["hr"]), ci_low=float(r["ci_lower"]),
                            ci_high=float(r["ci_upper"]), direction=float(np.sign(np.log(r["hr"]))))
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def table3_stats(cohort: pd.DataFrame) -> pd.DataFrame:
+def table3_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataFrame:
     """Table 3 between-level P values: CR, grade 3-4 CRS, grade 2-3 neurotoxicity (Pearson
     chi-square, with Fisher's exact P beside it) and the CAR T-cell peak (Student t-test);
-    direction = sign(first level - second level) of the rate or mean."""
-    rates = subgroup_rates(cohort)
+    direction = sign(first level - second level) of the rate or mean, levels as printed."""
+    ctx = ctx or _context(cohort)
+    t3 = design.load().table3
     rows = []
-    for (outcome, factor), g in rates.groupby(["outcome", "factor"], sort=False):
-        g = g.set_index("level")
-        first, second = [k for k, _ in FACTORS[factor][1]]
-        rows.append({"stat": f"table3.{outcome}.{factor}", "family": "table3",
-                     "p": g["p_chi2"].iloc[0], "p_fisher": g["p_fisher"].iloc[0],
-                     "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                     "direction": float(np.sign(g.loc[first, "rate"] - g.loc[second, "rate"]))})
-    lv = subgroup_levels(cohort)
-    peak = pd.to_numeric(cohort["car_peak_pct"], errors="coerce")
-    for factor, (_, levels) in FACTORS.items():
-        first, second = [k for k, _ in levels]
-        xa, xb = peak[lv[factor] == first].dropna(), peak[lv[factor] == second].dropna()
-        p = float(stats.ttest_ind(xa, xb).pvalue) if len(xa) > 1 and len(xb) > 1 else np.nan
-        rows.append({"stat": f"table3.carpeak.{factor}", "family": "table3", "p": p,
-                     "p_fisher": np.nan, "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                     "direction": float(np.sign(xa.mean() - xb.mean()))})
+    for o, out in t3.outcomes.items():
+        for f, fac in t3.factors.items():
+            (_, a), (_, b) = ((lv, x.where) for lv, x in fac.levels.items())
+            row = {"stat": f"table3.{o}.{f}", "family": "table3", **_EMPTY, "p_fisher": np.nan}
+            if out.where is not None:
+                k1, n1 = ctx.count(a + out.where), ctx.count(a)
+                k2, n2 = ctx.count(b + out.where), ctx.count(b)
+                p = two_by_two_tests(k1, n1, k2, n2)
+                row.update(p=p["pearson"], p_fisher=p["fisher"],
+                           direction=float(np.sign(k1 / n1 - k2 / n2)) if n1 and n2 else np.nan)
+            else:
+                xa = pd.to_numeric(ctx.subset(a)[out.column], errors="coerce").dropna()
+                xb = pd.to_numeric(ctx.subset(b)[out.column], errors="coerce").dropna()
+                ok = len(xa) > 1 and len(xb) > 1
+                row.update(p=float(stats.ttest_ind(xa, xb).pvalue) if ok else np.nan,
+                           direction=float(np.sign(xa.mean() - xb.mean())))
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
 def cohort_stats(cohort: pd.DataFrame) -> pd.DataFrame:
     """Every statistic of :func:`ensemble_stats` for one cohort."""
-    return pd.concat([figure_stats(cohort), table5_stats(cohort), table3_stats(cohort)],
-                     ignore_index=True)
+    ctx = _context(cohort)
+    return pd.concat([figure_stats(cohort, ctx), table5_stats(cohort, ctx),
+                      table3_stats(cohort, ctx)], ignore_index=True)
 
 
 def ensemble_stats(cohorts: Sequence[pd.DataFrame], n_jobs: int = 2,
@@ -149,8 +123,8 @@ def ensemble_stats(cohorts: Sequence[pd.DataFrame], n_jobs: int = 2,
     """``stat_fn`` (default :func:`cohort_stats`) on every cohort, in parallel (joblib).
 
     Returns the rows of all cohorts stacked, with a ``cohort`` column (0-based position in
-    ``cohorts``): cohort, stat, family, p, hr, ci_low, ci_high, direction (and p_fisher for
-    Table 3).
+    ``cohorts``): cohort, stat, family, p, hr, ci_low, ci_high, hr_alt, direction (and p_fisher
+    for Table 3).
     """
     parts = Parallel(n_jobs=n_jobs)(delayed(stat_fn)(c) for c in cohorts)
     return pd.concat([p.assign(cohort=i) for i, p in enumerate(parts)], ignore_index=True)
@@ -165,52 +139,50 @@ def _get(c: pd.DataFrame, cid: str, col: str) -> float:
     return np.nan
 
 
+def _published_rows(c: pd.DataFrame) -> list[dict]:
+    d = design.load()
+    rows = []
+    for fig, comp in d.comparisons.items():
+        for ep, spec in comp.endpoints.items():
+            hid = spec.hr.claim
+            rows.append({"stat": f"{fig}.{ep}", "p_id": spec.p[0], "hr_id": hid,
+                         "hr": _get(c, hid, "hr"), "ci_low": _get(c, hid, "ci_low"),
+                         "ci_high": _get(c, hid, "ci_high"),
+                         "direction": 1.0 if comp.better == "a" else -1.0,
+                         "note": "as printed: the caption's orientation" + (
+                             " (arm b relative to arm a)" if spec.hr.orientation == "b_vs_a" else "")})
+    for ep in d.endpoints:
+        for name in d.table5.covariates:
+            cid = f"table5.{ep}.{name}"
+            hr = _get(c, cid, "hr")
+            rows.append({"stat": cid, "p_id": cid, "hr_id": cid, "hr": hr,
+                         "ci_low": _get(c, cid, "ci_low"), "ci_high": _get(c, cid, "ci_high"),
+                         "direction": float(np.sign(np.log(hr))) if np.isfinite(hr) else np.nan,
+                         "note": "as printed"})
+    for o, out in d.table3.outcomes.items():
+        col = "percent" if out.where is not None else "mean"
+        for f, fac in d.table3.factors.items():
+            first, second = fac.levels
+            va = _get(c, f"table3.{o}.{f}.{first}", col)
+            vb = _get(c, f"table3.{o}.{f}.{second}", col)
+            rows.append({"stat": f"table3.{o}.{f}", "p_id": f"table3.{o}.{f}.p", "hr_id": None,
+                         "hr": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                         "direction": float(np.sign(va - vb)) if np.isfinite(va + vb) else np.nan,
+                         "note": (f"levels as printed, read with reading {fac.reading}"
+                                  if fac.reading else "")})
+    return rows
+
+
 def published_stats(claims: pd.DataFrame) -> pd.DataFrame:
     """The published value of every statistic of :func:`cohort_stats`, read from claims.csv.
 
-    Columns: stat, p_id, p, p_cmp, significant, hr_id, hr_printed (+ CI), hr (+ ci_low,
-    ci_high) in the orientation of :func:`cohort_stats`, direction, note. For Figures 3-7 the
-    direction comes from the printed KM landmarks (first-named arm higher = +1) because the
-    captions print HRs in both orientations; a caption HR that contradicts that direction is
-    inverted (1/HR, and the CI swapped) and the note says so.
+    Columns: stat, p_id, p, p_cmp, significant, hr_id, hr (+ ci_low, ci_high) as printed (the
+    orientation :func:`cohort_stats` computes in), direction, note. For Figures 3-7 the
+    direction is the arm the caption calls better (+1: arm a).
     """
     c = claims.set_index("id")
-    rows = []
-    for fig, (_, a, b, t) in FIGURES.items():
-        for ep in ENDPOINTS:
-            sa, sb = _get(c, f"{fig}.{ep}.{a}.{t}", "percent"), _get(c, f"{fig}.{ep}.{b}.{t}", "percent")
-            direction = float(np.sign(sa - sb)) if np.isfinite(sa) and np.isfinite(sb) else np.nan
-            hr, lo, hi = (_get(c, f"{fig}.{ep}.hr", k) for k in ("hr", "ci_low", "ci_high"))
-            note = ""
-            ohr, olo, ohi = hr, lo, hi
-            if np.isfinite(hr) and np.isfinite(direction) and np.sign(-np.log(hr)) != direction:
-                ohr, olo, ohi = 1 / hr, 1 / hi, 1 / lo
-                note = "caption HR inverted to the first-named arm's hazard relative to the second"
-            rows.append({"stat": f"{fig}.{ep}", "p_id": f"{fig}.{ep}.p", "hr_id": f"{fig}.{ep}.hr",
-                         "hr_printed": hr, "hr": ohr, "ci_low": olo, "ci_high": ohi,
-                         "direction": direction, "note": note})
-    for ep, covs in TABLE5.items():
-        for name in covs:
-            cid = f"table5.{ep}.{name}"
-            hr = _get(c, cid, "hr")
-            rows.append({"stat": cid, "p_id": cid, "hr_id": cid, "hr_printed": hr, "hr": hr,
-                         "ci_low": _get(c, cid, "ci_low"), "ci_high": _get(c, cid, "ci_high"),
-                         "direction": float(np.sign(np.log(hr))) if np.isfinite(hr) else np.nan,
-                         "note": ""})
-    for outcome in ("cr", "crs34", "neuro23", "carpeak"):
-        col = "mean" if outcome == "carpeak" else "percent"
-        for factor, (_, levels) in FACTORS.items():
-            first, second = [k for k, _ in levels]
-            va = _get(c, f"table3.{outcome}.{factor}.{first}", col)
-            vb = _get(c, f"table3.{outcome}.{factor}.{second}", col)
-            note = ("printed level labels look swapped (see the audit); direction as printed"
-                    if factor in ("tp53", "prior_hsct") else "")
-            rows.append({"stat": f"table3.{outcome}.{factor}", "p_id": f"table3.{outcome}.{factor}.p",
-                         "hr_id": None, "hr_printed": np.nan, "hr": np.nan, "ci_low": np.nan,
-                         "ci_high": np.nan,
-                         "direction": float(np.sign(va - vb)) if np.isfinite(va + vb) else np.nan,
-                         "note": note})
-    out = pd.DataFrame(rows)
+    out = pd.DataFrame(_published_rows(c))
+    out["hr_printed"] = out["hr"]
     out["p"] = [_get(c, i, "p") for i in out["p_id"]]
     out["p_cmp"] = [c.loc[i, "p_cmp"] if i in c.index else None for i in out["p_id"]]
     out["significant"] = [
@@ -229,6 +201,11 @@ def _verdict(frac: float) -> str:
     return "holds in some cohorts"
 
 
+#: statistics the fit fixes even where they vary a little between cohorts: the CAR T-cell peak
+#: t-tests follow from the fitted group means and standard errors (Table 3)
+FOLLOWS_FROM_FIT = r"^table3\.carpeak\."
+
+
 def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Median and 95% interval (2.5th-97.5th percentile over cohorts) of every statistic,
     the published value beside it, and how often the published conclusion holds.
@@ -236,53 +213,63 @@ def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 
     The published conclusion is "significant at ``alpha``, in the published direction" when
     the printed P is below ``alpha``, and "not significant" otherwise; a cohort agrees when
     its P (and, for a significant claim, its direction) says the same. ``verdict``: holds in
-    >=95% / some / <5% of cohorts. HRs are compared on the orientation of ``cohort_stats``.
-    ``p_constant``: the P is the same in every cohort (a statistic of fitted counts);
+    >=95% / some / <5% of cohorts, or ``fixed by the fit`` (``fixed``): a P identical in every
+    cohort (``p_constant``: a statistic of fitted counts) or one that follows from fitted means
+    and standard errors; such a statistic says nothing about the reconstruction, however often
+    it "holds". HRs are compared in the orientation of ``cohort_stats`` (as printed).
     ``p_fisher_median``: Fisher's exact P beside the chi-square one (Table 3 rates).
     """
     pub = published_stats(claims).set_index("stat")
-    rows = []
-    for stat, g in stats_.groupby("stat", sort=False):
-        p = g["p"].to_numpy(float)
-        hr = g["hr"].to_numpy(float)
-        ok = np.isfinite(p)
-        row = {"stat": stat, "family": g["family"].iloc[0], "n_cohorts": int(ok.sum()),
-               "p_median": np.nanmedian(p) if ok.any() else np.nan,
-               "p_lo": np.nanpercentile(p, 2.5) if ok.any() else np.nan,
-               "p_hi": np.nanpercentile(p, 97.5) if ok.any() else np.nan,
-               "frac_significant": float(np.mean(p[ok] < alpha)) if ok.any() else np.nan}
-        if "p_fisher" in g.columns and g["p_fisher"].notna().any():
-            row["p_fisher_median"] = float(g["p_fisher"].median())
-        row["p_constant"] = bool(ok.any() and np.nanmax(p) - np.nanmin(p) < 1e-12)
-        hr = hr[np.isfinite(hr)]  # an HR is infinite when an arm has no events
-        if len(hr):
-            row.update(hr_median=np.median(hr), hr_lo=np.percentile(hr, 2.5),
-                       hr_hi=np.percentile(hr, 97.5))
-        if stat in pub.index:
-            pr = pub.loc[stat]
-            row.update(published_p=pr["p"], published_p_cmp=pr["p_cmp"],
-                       published_significant=pr["significant"], published_hr=pr["hr"],
-                       published_hr_printed=pr["hr_printed"], published_ci_low=pr["ci_low"],
-                       published_ci_high=pr["ci_high"], published_direction=pr["direction"],
-                       note=pr["note"])
-            d = g["direction"].to_numpy(float)
-            if np.isfinite(pr["direction"]):
-                row["frac_same_direction"] = float(np.mean(d[ok] == pr["direction"])) if ok.any() \
-                    else np.nan
-            sig_pub = pr["significant"]
-            if isinstance(sig_pub, (bool, np.bool_)) and ok.any():
-                sig = p[ok] < alpha
-                agree = sig == bool(sig_pub)
-                if sig_pub and np.isfinite(pr["direction"]):
-                    agree &= d[ok] == pr["direction"]
-                row["frac_holds"] = float(np.mean(agree))
-        row["verdict"] = _verdict(row.get("frac_holds", np.nan))
-        rows.append(row)
+    rows = [_summary_row(stat, g, pub, alpha) for stat, g in stats_.groupby("stat", sort=False)]
     cols = ["stat", "family", "n_cohorts", "published_p_cmp", "published_p", "p_median", "p_lo",
-            "p_hi", "p_constant", "p_fisher_median", "frac_significant", "published_significant", "published_hr_printed",
-            "published_hr", "published_ci_low", "published_ci_high", "hr_median", "hr_lo", "hr_hi",
+            "p_hi", "p_constant", "fixed", "p_fisher_median", "frac_significant",
+            "published_significant", "published_hr_printed", "published_hr", "published_ci_low",
+            "published_ci_high", "hr_median", "hr_lo", "hr_hi", "hr_alt_median",
             "published_direction", "frac_same_direction", "frac_holds", "verdict", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _summary_row(stat: str, g: pd.DataFrame, pub: pd.DataFrame, alpha: float) -> dict:
+    p = g["p"].to_numpy(float)
+    ok = np.isfinite(p)
+    row = {"stat": stat, "family": g["family"].iloc[0], "n_cohorts": int(ok.sum()),
+           "p_median": np.nanmedian(p) if ok.any() else np.nan,
+           "p_lo": np.nanpercentile(p, 2.5) if ok.any() else np.nan,
+           "p_hi": np.nanpercentile(p, 97.5) if ok.any() else np.nan,
+           "frac_significant": float(np.mean(p[ok] < alpha)) if ok.any() else np.nan}
+    if "p_fisher" in g.columns and g["p_fisher"].notna().any():
+        row["p_fisher_median"] = float(g["p_fisher"].median())
+    row["p_constant"] = bool(ok.any() and np.nanmax(p) - np.nanmin(p) < 1e-12)
+    row["fixed"] = row["p_constant"] or bool(pd.Series([stat]).str.match(FOLLOWS_FROM_FIT).iloc[0])
+    hr = g["hr"].to_numpy(float)
+    hr = hr[np.isfinite(hr)]  # an HR is infinite when an arm has no events
+    if len(hr):
+        row.update(hr_median=np.median(hr), hr_lo=np.percentile(hr, 2.5),
+                   hr_hi=np.percentile(hr, 97.5))
+    if "hr_alt" in g.columns and np.isfinite(g["hr_alt"].to_numpy(float)).any():
+        row["hr_alt_median"] = float(np.nanmedian(g["hr_alt"].to_numpy(float)))
+    if stat in pub.index:
+        row.update(_against_published(pub.loc[stat], g["direction"].to_numpy(float), p, ok, alpha))
+    row["verdict"] = "fixed by the fit" if row["fixed"] else _verdict(row.get("frac_holds", np.nan))
+    return row
+
+
+def _against_published(pr: pd.Series, d: np.ndarray, p: np.ndarray, ok: np.ndarray,
+                       alpha: float) -> dict:
+    out = {"published_p": pr["p"], "published_p_cmp": pr["p_cmp"],
+           "published_significant": pr["significant"], "published_hr": pr["hr"],
+           "published_hr_printed": pr["hr_printed"], "published_ci_low": pr["ci_low"],
+           "published_ci_high": pr["ci_high"], "published_direction": pr["direction"],
+           "note": pr["note"]}
+    if np.isfinite(pr["direction"]):
+        out["frac_same_direction"] = float(np.mean(d[ok] == pr["direction"])) if ok.any() else np.nan
+    sig_pub = pr["significant"]
+    if isinstance(sig_pub, (bool, np.bool_)) and ok.any():
+        agree = (p[ok] < alpha) == bool(sig_pub)
+        if sig_pub and np.isfinite(pr["direction"]):
+            agree &= d[ok] == pr["direction"]
+        out["frac_holds"] = float(np.mean(agree))
+    return out
 
 
 def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
@@ -316,76 +303,80 @@ def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stat", "family", "n_cohorts", "lag1_r", "effective_n"])
 
 
-def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "figure") -> Figure:
-    """Spread of P values over the ensemble (one strip per statistic, log axis) with the
-    published P as a red mark and the .05 line; for ``family`` figure/table5/table3."""
-    s = summary[summary["family"] == family].reset_index(drop=True)
-    fig = Figure(figsize=(8, 0.32 * len(s) + 1.4))
-    ax = fig.subplots()
-    for i, r in s.iterrows():
-        p = stats_.loc[stats_["stat"] == r["stat"], "p"].to_numpy(float)
-        p = np.clip(p[np.isfinite(p)], 1e-12, 1)
-        jitter = (np.random.default_rng(i).random(len(p)) - 0.5) * 0.35  # fixed seed: deterministic
-        ax.scatter(p, i + jitter, s=12, color="#1f4e79", alpha=0.5, lw=0)
-        if np.isfinite(r["published_p"]):
-            mk = "<" if r["published_p_cmp"] == "<" else "|"
-            ax.scatter([r["published_p"]], [i], marker=mk, color="#c0392b", s=80, zorder=4)
-    ax.axvline(0.05, color="#888888", ls="--", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(s)))
-    ax.set_yticklabels(s["stat"], fontsize=7.5)
-    ax.invert_yaxis()
-    ax.set_xlabel("P value (log scale); dots: reconstructed cohorts, red: published")
-    fig.tight_layout()
-    return fig
-
-
 # ------------------------------------------------------------------------------------------
 # the committed ensemble: drawn once, read by the book and by nbval
 # ------------------------------------------------------------------------------------------
-#: Code whose change invalidates a drawn ensemble (the reconstruction and what it reads).
-ENSEMBLE_CODE = tuple(f"cart19.{m}" for m in (
+#: Code whose change invalidates the drawn cohorts (the reconstruction and what it reads) ...
+COHORT_CODE = tuple(f"cart19.{m}" for m in (
     "reconstruction.pipeline", "reconstruction.milp", "reconstruction.times", "reconstruction.targets",
-    "reconstruction.continuous", "reconstruction.treatment", "comparison.ensemble", "stats.survival",
-    "stats.printed", "presentation.forest"))
+    "reconstruction.continuous", "reconstruction.treatment"))
+#: ... and the code that computes their statistics
+STATS_CODE = tuple(f"cart19.{m}" for m in (
+    "comparison.ensemble", "comparison.reproducers", "record.design", "record.attributes",
+    "stats.survival", "stats.printed"))
+ENSEMBLE_CODE = COHORT_CODE + STATS_CODE
 
 
 def ensemble_key(size: int, seed: int, claims_path) -> dict:
-    """What a drawn ensemble depends on: its size, seed, the claims and the reconstruction code."""
+    """What the ensemble's statistics depend on: its size and seed, the claims, the targets, the
+    reconstruction code (``cohorts_sha256``: the drawn cohorts) and the statistics' code
+    (``stats_sha256``)."""
     from cart19.reconstruction.pipeline import inputs_hash
     from cart19.reconstruction.targets import inputs_digest
 
     return {"ensemble_size": int(size), "seed": int(seed),
-            "inputs_sha256": inputs_hash(claims_path, ENSEMBLE_CODE, inputs_digest())}
+            "cohorts_sha256": inputs_hash(claims_path, COHORT_CODE, inputs_digest()),
+            "stats_sha256": inputs_hash(claims_path, STATS_CODE, inputs_digest())}
+
+
+def _drawn(size: int, seed: int, claims_path, cohort_dir, key: dict, n_jobs: int) -> list:
+    """The cohort files of (size, seed): those already in ``cohort_dir`` when its key file says
+    they were drawn from the same claims, targets and reconstruction code, else drawn now."""
+    import json
+    from pathlib import Path as _P
+
+    from cart19 import io
+    from cart19.reconstruction.pipeline import ensemble as draw
+
+    mark = _P(cohort_dir) / "cohorts.json"
+    want = {k: key[k] for k in ("ensemble_size", "seed", "cohorts_sha256")}
+    if mark.exists():
+        have = json.loads(mark.read_text())
+        files = [_P(cohort_dir) / f for f in have.pop("files", [])]
+        if have == want and len(files) == size and all(f.exists() for f in files):
+            return [str(f) for f in files]
+    paths = draw(size, cohort_dir, claims_path, base_seed=seed, n_jobs=n_jobs)
+    io.write_json(mark, {**want, "files": [_P(p).name for p in paths]})
+    return paths
 
 
 def load_or_draw(size: int, seed: int, claims_path, stats_path, cohort_dir, n_jobs: int = 2
                  ) -> pd.DataFrame:
     """The ensemble statistics for (size, seed): read from ``stats_path`` when its sidecar key
-    (``<stats_path>.json``) matches, otherwise draw ``size`` cohorts and recompute.
+    (``<stats_path>.json``) matches; otherwise computed on the drawn cohorts, which are drawn
+    afresh unless ``cohort_dir`` holds those of the same claims, targets and reconstruction code
+    (then only the statistics are recomputed).
 
-    Drawing takes about a second per cohort, but the book still commits the statistics of its
-    default ensemble
-    (a cache keyed on content, like the build's); any other size, seed, claims or reconstruction
-    code draws afresh, so a stale file is never shown.
+    Drawing takes about a second per cohort, so the book commits the statistics of its default
+    ensemble (a cache keyed on content, like the build's); any other size, seed, claims or code
+    recomputes, so a stale file is never shown.
     """
     import json
     from pathlib import Path as _P
 
+    from cart19 import io
     from cart19.cohort.schema import load_cohort
-    from cart19.reconstruction.pipeline import ensemble as draw
 
     stats_path = _P(stats_path)
     key_path = stats_path.with_suffix(".json")
     key = ensemble_key(size, seed, claims_path)
     if stats_path.exists() and key_path.exists() and json.loads(key_path.read_text()) == key:
         return pd.read_csv(stats_path)
-    paths = draw(size, cohort_dir, claims_path, base_seed=seed, n_jobs=n_jobs)
+    paths = _drawn(size, seed, claims_path, cohort_dir, key, n_jobs)
     stats_ = ensemble_stats([load_cohort(p) for p in paths], n_jobs=n_jobs)
     # which chain each cohort belongs to (files are cohort_c<chain>_<position>.csv)
     chain_of = [int(_P(p).stem.split("_")[1][1:]) for p in paths]
     stats_["chain"] = [chain_of[i] for i in stats_["cohort"]]
-    from cart19 import io
     # the key last: a crash in between leaves an old key beside new statistics, which is redrawn
     io.write_csv(stats_path, stats_, parents=True, float_format="%.10g")
     io.write_json(key_path, key)

@@ -9,7 +9,7 @@ numbers printed again in the text. The basis written here is what each number wo
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -82,8 +82,7 @@ def landmarks(d, claims: pd.DataFrame) -> Registry:
     return reg
 
 
-def comparisons(d, orientation: str | None = "a_vs_b", variant: str | None = "logrank"
-                ) -> Registry:
+def comparisons(d, orientation: str | None = None, variant: str | None = None) -> Registry:
     """Figures 3-7: log-rank P of every comparison and its Prism HR (and CIs printed alone).
 
     ``orientation``/``variant`` None take each printed HR's own from the design; a value forces

@@ -22,15 +22,25 @@ to compute a reproduced one (the comparison is :mod:`cart19.comparison.scorecard
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from lifelines.exceptions import ConvergenceError
 
-from cart19.comparison import families
-from cart19.comparison.basis import FIELDS, honest_basis, overridden_fields, override_note
-from cart19.comparison.course import costim_period, costim_switch, enrolment_rules, treatment_rules
+from cart19.comparison import families, hazard
+from cart19.comparison.basis import (
+    FIELDS,
+    honest_basis,
+    overridden_fields,
+    override_note,
+)
+from cart19.comparison.course import (
+    costim_period,
+    costim_switch,
+    enrolment_rules,
+    treatment_rules,
+)
 from cart19.comparison.reproducers import Context, attribute_frame
 from cart19.errors import InputError
 from cart19.reconstruction import targets as T
@@ -130,11 +140,14 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
     """
     ctx = Context(attribute_frame(cohort, claims))
     reg = registry(claims, not_infused, len(cohort))
+    orientation = hazard.caption_orientations() | hazard.table5_orientations()
     rows = []
     for cid in claims["id"]:
         row = {"id": cid, "chapter": chapter_of(cid)}
         if cid in reg:
             row["quantity_key"] = getattr(reg[cid][0], "key", cid)
+        if cid in orientation:
+            row["orientation"] = orientation[cid]
         reason = next((r for pat, r in NOT_PATIENT_LEVEL if re.search(pat, cid)), None)
         if cid in reg:
             fn, basis = reg[cid]
@@ -157,7 +170,8 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
         rows.append(row)
     out = pd.DataFrame(rows)
     for f in FIELDS + ("tolerance", "reason", "basis", "override", "detail", "mismatch",
-                       "quantity_key"):
+                       "quantity_key", "orientation", "variant", "alt_variant", "alt_hr",
+                       "alt_ci_low", "alt_ci_high", "test", "p_pearson"):
         if f not in out.columns:
             out[f] = np.nan
     return out

@@ -14,8 +14,8 @@ always mean the same patients. Nothing here reads a published value.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -241,12 +241,18 @@ def _hr_row(r) -> dict:
             "p": float(r["p"])}
 
 
+def cox_fit(ctx: Context, endpoint: str, covs: dict, population=("cr",)) -> pd.DataFrame:
+    """One multivariable Cox model (:func:`cart19.stats.survival.cox`): ``covs`` maps a covariate
+    name to the literals of its indicator; fitted on ``population``."""
+    sub, dur, ev = _cox_frame(ctx, endpoint, covs, population)
+    return survival.cox(sub, dur, ev, list(covs))
+
+
 def cox_hr(endpoint: str, covariate: str, covs: dict, population=("cr",)) -> Callable:
-    """Table 5: multivariable Cox model with all printed covariates; each covariate is the
-    indicator of its ``exposed`` level, so exp(coef) is the hazard of exposed vs reference."""
+    """Table 5: multivariable Cox model with all printed covariates; exp(coef) is the hazard of
+    the covariate's indicator level relative to the other."""
     def f(ctx):
-        sub, dur, ev = _cox_frame(ctx, endpoint, covs, population)
-        return _hr_row(survival.cox(sub, dur, ev, list(covs)).loc[covariate])
+        return _hr_row(cox_fit(ctx, endpoint, covs, population).loc[covariate])
     return tagged(f, f"cox[{endpoint}|{covariate}|" + ";".join(sorted(covs)) + "]")
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 
 from cart19 import paths
 from cart19.reconstruction.times import km_within
+from cart19.record.design import VARIANT_LABELS
 
 STATUSES = ("exact", "within tolerance", "differs", "not reproducible")
 BASES = ("fitted", "derived", "emergent", "not applicable")
@@ -89,9 +90,29 @@ def compare_claim(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, 
         status, diff, note = "differs", None, mismatch
     else:
         status, diff, note = _compare(pub, raw, rep)
+    if pub["kind"] in ("hr", "ci") and status != "not reproducible":
+        diff, note = _ratio_difference(pub, rep, note)
     extra = [rep.get(k) for k in ("detail", "override")]
     extra = [x for x in extra if isinstance(x, str) and x and status != "not reproducible"]
     return status, diff, "; ".join([n for n in [note] + extra if n])
+
+
+def _ratio_difference(pub: pd.Series, rep: pd.Series, note: str) -> tuple[float, str]:
+    """A hazard ratio (or its CI) is compared on the log scale in the printed orientation, with
+    the variant named and the other Prism variant beside it (cart19.comparison.hazard)."""
+    from cart19.comparison.hazard import log_difference
+    main = _main_field(pub)
+    diff = log_difference(float(rep[main]), float(pub[main]))
+    parts = [note, "difference on the log scale, ln(reproduced/published)"]
+    if isinstance(rep.get("orientation"), str) and rep["orientation"]:
+        parts.append(rep["orientation"])
+    variant = rep.get("variant")
+    if isinstance(variant, str) and variant:
+        alt = rep.get("alt_variant")
+        parts.append(f"{VARIANT_LABELS[variant]} HR (design.yml); {VARIANT_LABELS[alt]} HR "
+                     f"{float(rep['alt_hr']):.3g} ({float(rep['alt_ci_low']):.3g}-"
+                     f"{float(rep['alt_ci_high']):.3g})")
+    return diff, "; ".join(x for x in parts if x)
 
 
 def _compare(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float | None, str]:
@@ -173,6 +194,10 @@ def build_scorecard(claims: pd.DataFrame, raw_claims: pd.DataFrame,
 
     ``reproduced`` is indexed by claim id (from :func:`cart19.comparison.reproduce.reproduce_all`), with the
     numeric fields of claims.csv plus ``basis``, ``chapter``, ``tolerance`` and ``reason``.
+    Besides the contract's columns: ``scale`` (``log`` for hazard ratios and their CIs, whose
+    difference is ln(reproduced/published)), ``orientation`` (whose hazard relative to whose the
+    printed ratio is), ``variant`` (which Prism HR) and ``quantity_key`` (claims printing the same
+    quantity share it).
     """
     rows = []
     rep_idx = reproduced.set_index("id") if "id" in reproduced.columns else reproduced
@@ -192,6 +217,12 @@ def build_scorecard(claims: pd.DataFrame, raw_claims: pd.DataFrame,
             "basis": rep.get("basis") if isinstance(rep.get("basis"), str) else "not applicable",
             "chapter": rep.get("chapter") if isinstance(rep.get("chapter"), str) else "",
             "note": note,
+            "scale": "log" if pub["kind"] in ("hr", "ci") else "",
+            "orientation": rep.get("orientation") if isinstance(rep.get("orientation"), str) else "",
+            "variant": VARIANT_LABELS.get(rep.get("variant"), "") if isinstance(rep.get("variant"), str)
+            else "",
+            "quantity_key": rep.get("quantity_key") if isinstance(rep.get("quantity_key"), str)
+            else cid,
         })
     out = pd.DataFrame(rows)
     if status_missing := set(out["status"]) - set(STATUSES):

@@ -22,10 +22,11 @@ from cart19.reconstruction import milp
 from cart19.reconstruction.general_study import Study
 from cart19.reconstruction.targets import CountTarget
 
-#: symmetry breaking orders rows on at most this many attributes. Off by default: unlike
-#: Zhang's 75-attribute model, these small models solve faster without it (measured on a
+#: symmetry breaking orders rows on at most this many attributes, unless the study names its
+#: own key (``order``). Off by default: small models solve faster without it (measured on a
 #: 110-patient, 6-attribute study: 0.15-0.25 s without the order rows, 1-2 s with 6 ordered
-#: attributes, 3-9 s with 14)
+#: attributes, 3-9 s with 14), while Zhang et al.'s 75-attribute model needs it (292 s without
+#: on a loaded machine; the Zhang engine's 12-attribute key brings it to seconds)
 ORDER_ATTRS = 0
 
 
@@ -55,7 +56,9 @@ def _model(study: Study, n: int) -> milp._Model:
         for e in study.endpoints:
             if e.within is not None:  # an event of the outer endpoint is one of this endpoint
                 m.add_row({v(event_attr(e.within), i): 1, v(event_attr(e.name), i): -1}, -np.inf, 0)
-    key = attrs[:ORDER_ATTRS]
+        for terms, lo, hi in study.rules:
+            m.add_row({v(a, i): c for a, c in terms}, lo, hi)
+    key = study.order or attrs[:ORDER_ATTRS]
     w = {a: 2.0 ** (len(key) - 1 - k) for k, a in enumerate(key)}
     for i in range(n - 1 if key else 0):
         c: dict = {}

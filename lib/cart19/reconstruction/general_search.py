@@ -19,6 +19,10 @@ TARGETED = 0.5
 #: synthetic cohorts only (never on a validation trial): at 2.0 the search wanders (level-1
 #: targets held after 7,000-27,000 moves), at 0.1-0.5 after 500-5,000
 T0 = 0.3
+#: stop annealing after this many moves without a better state (a budget chosen, not tuned:
+#: a search stuck that long rarely recovers before ITERS, and the benchmark's time goes to
+#: such stuck level-2 searches)
+PATIENCE = 6000
 
 
 class Search:
@@ -233,14 +237,15 @@ class Search:
         c = self.c
         self.state_first = st.t[self.first]
         cur, miss, aux = loss(c, st)
-        best, best_state = cur, st.copy()
+        best, best_state, since = cur, st.copy(), 0
         k = 0
         for k in range(iters):
-            if cur == 0.0:
+            if cur == 0.0 or since > PATIENCE:
                 break
             cur, miss, aux = self._step(st, cur, miss, aux, t0 * (1 - k / iters) + 1e-3)
-            if cur < best:
-                best, best_state = cur, st.copy()
+            since += 1
+            if cur < best - 1e-9:
+                best, best_state, since = cur, st.copy(), 0
         if cur > best:
             st = best_state
             self.state_first = st.t[self.first]

@@ -88,6 +88,8 @@ class Study:
     multivariable: tuple[str, ...] = ()
     exclusive: tuple[tuple[str, ...], ...] = ()
     implies: tuple[tuple[str, str], ...] = ()
+    rules: tuple = ()                # per-patient linear rules: ((attr, coef), ...), lo, hi
+    order: tuple[str, ...] = ()      # symmetry-breaking key of stage 1 (most significant first)
     landmark: float = 365.0
     at_risk_every: float = 180.0
     untargeted_km: tuple[float, ...] = ()
@@ -169,6 +171,17 @@ def _comparison(spec, where: str, path) -> Comparison:
                       orient)
 
 
+def _rule(r, k: int, path):
+    """``{terms: {attr: coef, ...}, lo: x, hi: y}``: lo <= sum coef * attr <= hi per patient
+    (a missing bound is open), e.g. one-hot families, sums, implications with three terms."""
+    if not isinstance(r, dict) or not isinstance(r.get("terms"), dict) or not r["terms"]:
+        raise InputError(path, f"rules[{k}]: a rule is {{terms: {{attribute: coefficient}}, lo, hi}}",
+                         column="rules")
+    lo = float(r["lo"]) if r.get("lo") is not None else float("-inf")
+    hi = float(r["hi"]) if r.get("hi") is not None else float("inf")
+    return tuple((str(a), float(c)) for a, c in r["terms"].items()), lo, hi
+
+
 def study_from_dict(d: dict, path="<study>") -> Study:
     """A :class:`Study` from its YAML mapping; every rule broken is an InputError naming it."""
     if not isinstance(d, dict):
@@ -199,6 +212,8 @@ def study_from_dict(d: dict, path="<study>") -> Study:
         multivariable=tuple(d.get("multivariable", []) or []),
         exclusive=tuple(tuple(x) for x in d.get("exclusive", []) or []),
         implies=tuple(tuple(x) for x in d.get("implies", []) or []),
+        rules=tuple(_rule(r, k, path) for k, r in enumerate(d.get("rules", []) or [])),
+        order=tuple(d.get("order", []) or []),
         landmark=float(d.get("landmark", 365)), at_risk_every=float(d.get("at_risk_every", 180)),
         untargeted_km=tuple(float(x) for x in d.get("untargeted_km", []) or []),
         switch=Switch(sw["attribute"], sw.get("time"), str(sw.get("label", ""))) if sw else None,
@@ -210,7 +225,8 @@ def study_from_dict(d: dict, path="<study>") -> Study:
 
 
 def _check_literals(study: Study) -> None:
-    path, names = study.source, set(study.names)
+    path = study.source
+    names = set(study.names) | {f"event_{e.name}" for e in study.endpoints}
 
     def known(lits, where):
         for lit in lits:
@@ -229,6 +245,9 @@ def _check_literals(study: Study) -> None:
                              column="implies")
         known(pair, "implies")
     known((study.response,) if study.response else (), "response")
+    for k, (terms, _lo, _hi) in enumerate(study.rules):
+        known(tuple(a for a, _c in terms), f"rules[{k}]")
+    known(study.order, "order")
     known((study.switch.attribute,) if study.switch else (), "switch")
 
 

@@ -155,11 +155,12 @@ def _bounds(study, attrs, times, events, sw):
             lo[col][sel] = np.maximum(lo[col][sel], tlo)
         else:
             hi[col][sel] = np.minimum(hi[col][sel], thi)
-    cap = np.nanmin([h[np.isfinite(h)].max() if np.isfinite(h).any() else np.nan
-                     for h in hi.values()] + [np.inf])
-    for c in cols:  # nothing is known beyond the longest printed time: bound the search there
-        top = cap if np.isfinite(cap) else 10 * max(1.0, study.landmark)
-        hi[c] = np.minimum(hi[c], max(top, study.landmark * 2))
+    # nothing is known beyond the longest printed time (the maximum follow-up): bound every
+    # time column there; without any printed maximum, at ten landmarks
+    finite = [h[np.isfinite(h)].max() for h in hi.values() if np.isfinite(h).any()]
+    top = max(finite) if finite else 10.0 * max(1.0, study.landmark)
+    for c in cols:
+        hi[c] = np.minimum(hi[c], top)
     return lo, hi
 
 

@@ -8,25 +8,59 @@ HR, the median and range of follow-up, of the deaths of TP53-mutated patients an
 transplant day. Each printed number becomes an interval from its printed digits (79.1% is
 [79.05, 79.15); "P < .0001" is [0, 1e-4]).
 
-What goes through the general path: stage 2 for OS, with the allo-HSCT day as a time-dependent
-switch. What does not (yet): stage 1 (this paper's 75 attributes and clinical logic are the
-Zhang engine's :mod:`cart19.reconstruction.milp`; the general integer program has exclusive
-families and implications, not yet its sums and three-way rules), LFS (counted from the day-30
-assessment, non-responders failing at 0), relapse days, the accrual window and the CD28 block.
-So the attributes are taken from a cohort of the Zhang engine and only the OS and transplant
-days are redrawn. The CAR T-cell trial's patient data are not public: this is a reconstruction.
+What goes through the general path: stage 1, from a study map in data
+(``data/validation/maps/zhang2020_stage1.yml``: the 75 attributes, the 69 per-patient rules and
+the symmetry key of the Zhang engine's integer program, transcribed by :func:`stage1_map` and
+checked against it by a test) and the 276 count targets of the design registry
+(:func:`cart19.reconstruction.targets.bind`); and stage 2 for OS, with the allo-HSCT day as a
+time-dependent switch. What does not (yet): LFS (counted from the day-30 assessment,
+non-responders failing at 0), relapse days, the accrual window and the CD28 block, and the
+Zhang engine's planning windows (event counts implied by the landmarks, not claims). The CAR
+T-cell trial's patient data are not public: these are reconstructions.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from cart19.paths import DATA
+from cart19.reconstruction import general_milp, milp
+from cart19.reconstruction import targets as zhang_targets
 from cart19.reconstruction.general_search import Search
-from cart19.reconstruction.general_study import Comparison, Study, Switch, Attribute, Endpoint
+from cart19.reconstruction.general_study import (Attribute, Comparison, Endpoint, Study, Switch,
+                                                 load_study)
 from cart19.reconstruction.general_targets import Target
-from cart19.reconstruction.general_times import compile_targets, misses, observed, values
+from cart19.reconstruction.general_times import compile_targets, misses, values
 
 ATTRS = ("cr", "cri", "hsct", "mrd_neg", "tp53", "prior_hsct")
+STAGE1_MAP = DATA / "validation" / "maps" / "zhang2020_stage1.yml"
+
+
+def stage1_map() -> dict:
+    """This paper's stage 1 as a study map: the Zhang engine's attributes, its per-patient logic
+    read off its integer program (one patient), its symmetry key; OS events are the deaths."""
+    m = milp._new_model(1)
+    milp._logic(m)
+    rows: dict = {}
+    for r, c, v in zip(m.rows, m.cols, m.vals):
+        rows.setdefault(r, {})[milp.ATTRS[c]] = int(v) if float(v).is_integer() else float(v)
+    inf = float("inf")
+    rules = [{"terms": rows[r], **({"lo": m.lo[r]} if m.lo[r] > -inf else {}),
+              **({"hi": m.hi[r]} if m.hi[r] < inf else {})} for r in sorted(rows)]
+    rules.append({"terms": {"event_os": 1, "death": -1}, "lo": 0, "hi": 0})
+    return {"study": "zhang2020_stage1",
+            "citation": "Zhang et al., Blood Adv 2020;4:2325-2338",
+            "attributes": {a: {"column": a} for a in milp.ATTRS},
+            "endpoints": [{"name": "os", "time": "os_days", "event": "os_event"}],
+            "arm": {"a": ["hsct"], "b": ["cr", "~hsct"]},
+            "rules": rules, "order": list(milp._ORDER_KEY), "landmark": 365}
+
+
+def stage1(seed: int, path=STAGE1_MAP) -> pd.DataFrame:
+    """A stage-1 cohort of this paper from the general integer program: the map's rules and the
+    design registry's counts (every one of them holds, or :class:`milp.ClaimConflict`)."""
+    bound = zhang_targets.bind(zhang_targets.read_claims())
+    return general_milp.solve(load_study(path), bound.counts, milp.N_PATIENTS, seed)
 DAYS = {"1y": 365.0, "6m": 365.25 / 2}
 
 
@@ -91,32 +125,44 @@ def attributes(d, cohort: pd.DataFrame) -> pd.DataFrame:
     return a
 
 
-def reconstruct_os(d, claims: pd.DataFrame, cohort: pd.DataFrame, seed: int = 1,
-                   iters: int = 30000) -> pd.DataFrame:
-    """OS and transplant days redrawn by the general stage 2 for ``cohort``'s patients. Returns
-    one row per target: printed, interval, the Zhang engine's value (``cohort`` as given), the
-    general path's, and whether each is within the general engine's tolerance."""
-    s, tg = study(d), targets(d, claims)
-    a = attributes(d, cohort)
-    c = compile_targets(s, a, tg)
+def _convert(kind: str, v: float) -> float:
+    from scipy import stats
+    if kind == "logrank_p":
+        return float(2 * stats.norm.sf(v)) if np.isfinite(v) else np.nan
+    return float(np.exp(v)) if kind == "hr" else float(v)
+
+
+def stage2(d, claims: pd.DataFrame, attrs: pd.DataFrame, seed: int, iters: int):
+    """OS and transplant days for the patients of ``attrs`` by the general stage 2: the compiled
+    problem, the final state and each target's value."""
+    c = compile_targets(study(d), attrs, targets(d, claims))
     search = Search(c, np.random.default_rng([seed, 2]))
     st = search.initial({"os": -np.log(0.639) / 365.0})
     st, _cur, _m = search.run(st, iters, explore=0)
-    general, _ = values(c, st)
-    ok_general = misses(c, general) == 0
+    return c, st, values(c, st)[0]
+
+
+def reconstruct_os(d, claims: pd.DataFrame, cohort: pd.DataFrame, seed: int = 1,
+                   iters: int = 30000, general_stage1: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every OS target: printed, interval, and its value and whether it is within the general
+    engine's tolerance, (1) in ``cohort`` as the Zhang engine built it, (2) after the general
+    stage 2 redraws the OS and transplant days of ``cohort``'s patients, and (3) with
+    ``general_stage1`` (a :func:`stage1` cohort) through both general stages."""
+    c, st, general = stage2(d, claims, attributes(d, cohort), seed, iters)
     st0 = st.copy()
     st0.t["os"] = pd.to_numeric(cohort["os_days"]).astype(int).to_numpy()
     hd = pd.to_numeric(cohort["hsct_day"], errors="coerce").to_numpy(float)
     st0.s = np.where(np.isfinite(hd), hd, 0).astype(int)
-    engine, _ = values(c, st0)
-    ok_engine = misses(c, engine) == 0
+    cols = {"zhang_engine": (c, values(c, st0)[0]), "general_stage2": (c, general)}
+    if general_stage1 is not None:
+        a = general_stage1[list(ATTRS) + ["event_os"]].astype(int).reset_index(drop=True)
+        c2, _st2, both = stage2(d, claims, a, seed, iters)
+        cols["general_both"] = (c2, both)
+    ok = {name: misses(cc, v) == 0 for name, (cc, v) in cols.items()}
     rows = []
-    for k, t in enumerate(c.targets):
-        conv = (lambda v: float(2 * __import__("scipy").stats.norm.sf(v))) if t.kind == "logrank_p" \
-            else (np.exp if t.kind == "hr" else float)
-        rows.append({"id": t.id, "kind": t.kind, "printed": t.printed, "lo": t.lo, "hi": t.hi,
-                     "zhang_engine": conv(engine[k]), "zhang_engine_ok": bool(ok_engine[k]),
-                     "general_path": conv(general[k]), "general_path_ok": bool(ok_general[k])})
-    out = pd.DataFrame(rows)
-    out.attrs["os_days"] = observed(c, st, "os")
-    return out
+    for k, t in enumerate(c.targets):  # the same targets, in the same order, in every column
+        row = {"id": t.id, "kind": t.kind, "printed": t.printed, "lo": t.lo, "hi": t.hi}
+        for name, (_cc, v) in cols.items():
+            row[name], row[f"{name}_ok"] = _convert(t.kind, v[k]), bool(ok[name][k])
+        rows.append(row)
+    return pd.DataFrame(rows)

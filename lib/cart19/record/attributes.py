@@ -86,7 +86,9 @@ def check_rules(attributes: dict, path, days: set[str]) -> None:
 
 
 def evaluate(attributes: dict, cohort: pd.DataFrame, days: dict[str, int]) -> pd.DataFrame:
-    """0/1 column per attribute, in the order of ``attributes``; a missing column is a KeyError."""
+    """0/1 column per attribute, in the order of ``attributes``. An attribute whose columns the
+    table lacks (a partial patient table) is left out, with every attribute built on it; a group
+    that uses it then fails where it is counted (KeyError naming the attribute)."""
     memo: dict[str, np.ndarray] = {}
 
     def text(col):
@@ -127,4 +129,10 @@ def evaluate(attributes: dict, cohort: pd.DataFrame, days: dict[str, int]) -> pd
             memo[name] = np.asarray(ev(attributes[name]), dtype=bool)
         return memo[name]
 
-    return pd.DataFrame({k: attr(k).astype(int) for k in attributes}, index=cohort.index)
+    out = {}
+    for k in attributes:
+        try:
+            out[k] = attr(k).astype(int)
+        except KeyError:
+            continue
+    return pd.DataFrame(out, index=cohort.index)

@@ -402,9 +402,9 @@ class Design(_Model):
         """The binary attributes of the literal language for every patient (0/1 ints)."""
         from cart19.record.attributes import evaluate
         if claims is None:
-            from cart19.record.claims import load_claims
-            claims = load_claims()
-        days = {k: self.day(k, claims) for k in self.days}
+            days = _default_days(self.path, Path(paths.CLAIMS_CSV).stat().st_mtime_ns)
+        else:
+            days = {k: self.day(k, claims) for k in self.days}
         return evaluate(self.attributes, cohort, days)
 
 
@@ -633,6 +633,14 @@ def _check_against(d: Design, path, claims: pd.DataFrame, reading_ids: set[str])
                           f"{orient} with arm {c.better} called better needs the printed value "
                           f"{'below' if (orient[0] == c.better) else 'above'} 1, "
                           f"{cid} prints {value:.4g}")
+
+
+@lru_cache(maxsize=4)
+def _default_days(design_path: str, claims_stamp: int) -> dict[str, int]:
+    """The design's days from the project's claims.csv (cached per file state)."""
+    from cart19.record.claims import load_claims
+    d, claims = load(design_path), load_claims()
+    return {k: d.day(k, claims) for k in d.days}
 
 
 @lru_cache(maxsize=8)

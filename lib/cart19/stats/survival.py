@@ -371,18 +371,19 @@ def logrank_hr(df: pd.DataFrame, duration: str, event: str, group: str, ref,
     O, E, V = _observed_expected(data, duration, event, group, [a, ref])
     z = stats.norm.ppf(1 - alpha / 2)
     v = V[0, 0]
+    common = {"group": a, "ref": ref, "O_group": O[0], "E_group": E[0], "O_ref": O[1],
+              "E_ref": E[1], "V": v}
+    # an arm without events has a log-rank HR of 0 or infinity (its CI likewise): no warning
     with np.errstate(divide="ignore", invalid="ignore"):
         hr_lr = (O[0] / E[0]) / (O[1] / E[1])
         se_lr = np.sqrt(1 / E[0] + 1 / E[1])
         k = (O[0] - E[0]) / v
-    common = {"group": a, "ref": ref, "O_group": O[0], "E_group": E[0], "O_ref": O[1],
-              "E_ref": E[1], "V": v}
-    rows = {
-        "logrank": {"hr": hr_lr, "ci_lower": np.exp(np.log(hr_lr) - z * se_lr),
-                    "ci_upper": np.exp(np.log(hr_lr) + z * se_lr), **common},
-        "mantel_haenszel": {"hr": np.exp(k), "ci_lower": np.exp(k - z / np.sqrt(v)),
-                            "ci_upper": np.exp(k + z / np.sqrt(v)), **common},
-    }
+        rows = {
+            "logrank": {"hr": hr_lr, "ci_lower": np.exp(np.log(hr_lr) - z * se_lr),
+                        "ci_upper": np.exp(np.log(hr_lr) + z * se_lr), **common},
+            "mantel_haenszel": {"hr": np.exp(k), "ci_lower": np.exp(k - z / np.sqrt(v)),
+                                "ci_upper": np.exp(k + z / np.sqrt(v)), **common},
+        }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = "method"
     return out

@@ -6,7 +6,9 @@ subsamples, the levels and the ensemble size. Every reconstruction of every tabl
 all tasks go to one runner at once (:mod:`cart19.validation.runners`: joblib on the local cores
 or a Dask cluster), so the cores stay busy across trials. Results are pooled and checked against
 ``data/validation/thresholds.yml`` (set before the first run); the chapter reads what this writes
-to ``data/validation/results/`` and never reruns it.
+to ``data/validation/results/`` and never reruns it. Earlier runs' threshold checks are kept in
+``data/validation/history/runs.csv`` with a note on what changed in the engine between runs
+(added by hand when results are replaced: the reason for a change is not in the data).
 """
 from __future__ import annotations
 

@@ -144,10 +144,20 @@ def plot_truth_vs_reconstruction(stats: pd.DataFrame, typ: str = "hr_multi") -> 
     return fig
 
 
-def checks_table(doc: dict) -> pd.DataFrame:
-    """The thresholds set before the first run beside what the benchmark measured."""
+def _measured(v) -> str:
+    return "not measured" if v is None or not np.isfinite(v) else f"{v:.3g}"
+
+
+def checks_table(doc: dict, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The thresholds set before the first run beside what the benchmark measured (and what
+    earlier runs in ``history`` measured, one column each)."""
     c = pd.DataFrame(doc["checks"])
-    c["measured"] = c["measured"].map(lambda v: "not measured" if v is None or not np.isfinite(v)
-                                      else f"{v:.3g}")
-    c["met"] = c["met"].map({True: "met", False: "missed"})
-    return c[["id", "why", "threshold", "measured", "met"]]
+    out = c[["id", "why", "threshold"]].copy()
+    if history is not None:
+        for run, h in history.groupby("run"):
+            m = h.set_index("id")
+            out[f"run {run}"] = [f"{_measured(m.loc[i, 'measured'])} ({'met' if m.loc[i, 'met'] else 'missed'})"
+                                 if i in m.index else "" for i in c["id"]]
+    out["measured"] = c["measured"].map(_measured)
+    out["met"] = c["met"].map({True: "met", False: "missed"})
+    return out
