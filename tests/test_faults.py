@@ -257,7 +257,7 @@ def test_a_failure_while_installing_the_html_leaves_the_old_book(tmp_path, monke
     moved = []
 
     def rename(src, dst):
-        if Path(dst) == layout.html:
+        if Path(dst) == layout.html and ".cart19-old-" not in Path(src).name:  # the new html, not the undo
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
         moved.append(Path(dst))
         return real(src, dst)
