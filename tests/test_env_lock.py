@@ -130,3 +130,29 @@ def test_make_never_leaves_a_broken_venv(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "removing .venv: an earlier install did not finish" in proc.stdout
     assert (repo / ".venv" / ".installed").exists() and (repo / ".venv" / "bin" / "python").exists()
+
+
+#: import name -> distribution name, where they differ
+DISTRIBUTION = {"yaml": "pyyaml", "great_tables": "great-tables", "jupyter_client": "jupyter-client",
+                "myst_nb": "myst-nb", "distributed": "distributed"}
+
+
+def test_every_import_of_the_package_is_a_declared_dependency():
+    """What lib/ imports from outside the standard library is in pyproject.toml's dependencies (or, for
+    the dask runner, its optional dependencies): else `pip install -e .` gives a package that fails."""
+    import ast
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower().replace("_", "-")
+                for r in project["dependencies"] + sum(project["optional-dependencies"].values(), [])}
+    imported = set()
+    for path in (ROOT / "lib" / "cart19").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third = {m for m in imported if m not in sys.stdlib_module_names and m != "cart19"}
+    missing = sorted(m for m in third if DISTRIBUTION.get(m, m).lower().replace("_", "-") not in declared)
+    assert not missing, f"lib/ imports {missing}, not in pyproject.toml's dependencies"
