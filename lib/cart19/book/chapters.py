@@ -53,6 +53,12 @@ def load_notebook(path: Path, layout: Layout, parsed: dict | None = None) -> Not
         return Notebook(stem=path.stem, source=path, output=layout.book / f"{path.stem}.ipynb",
                         reads=tuple(hit["reads"]), writes=tuple(hit["writes"]),
                         imports=frozenset(hit["imports"]), cell_params=hit["cell_params"])
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:  # the line of the bad byte, as an editor numbers it
+        raise InputError(rel, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+                         row=raw[:exc.start].count(b"\n") + 1) from None
     try:
         node = read_source(path)
     except Exception as exc:  # jupytext raises many kinds on malformed text
