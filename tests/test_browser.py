@@ -13,7 +13,15 @@ TOC (``book/_toc.yml``) and sidebar, checks that it
   on the page with the right number label: "Fig. N" for a figure, "Table N" for a table;
 * renders its math with the vendored MathJax (``book/_static/mathjax``) without MathJax errors;
 * requests nothing from any host other than localhost (every request is recorded; Chromium resolves
-  no other host, so a bad page fails fast and the test lists the foreign URLs).
+  no other host, so a bad page fails fast and the test lists the foreign URLs);
+* reads like a journal's page (:func:`test_reading` at 1280 and 390 px wide): at 1280 px no table
+  is wider than its column (the text column, or the page's full width for a ``full-width`` table)
+  and the smallest text of every figure is at least 9 px as displayed (measured in the SVG: the
+  size of each text times the displayed width over the drawing's width); at both widths no table
+  is cut ("..." cells, "N rows x M columns"), every figure is an SVG with a real alt text, every
+  figure of a page that warns of reconstructed data carries the "Reconstructed cohort" mark in the
+  image and the word in its caption, and every download link (``data:`` CSV or file) resolves to
+  what it promises.
 
 The search page is exercised by typing a chapter-title word into the theme's search box, and
 screenshots of the front page and of a Kaplan-Meier chapter go to ``tests/screenshots/``.
@@ -30,6 +38,7 @@ look for console errors and foreign requests, so the whole book is read once by 
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import json
 import os
@@ -493,6 +502,131 @@ def _broken_links(page_url: str, base: str, hrefs: list[str], page_ids: set[str]
     return broken
 
 
+_READING_JS = r"""async () => {
+    const main = document.querySelector('article.bd-article');
+    const content = main.getBoundingClientRect();
+    const style = getComputedStyle(main);
+    const textRight = content.right - parseFloat(style.paddingRight);
+    const out = {tables: [], truncated: [], figures: [], downloads: [], width: window.innerWidth,
+                 warns: [...main.querySelectorAll('.admonition.warning')].some(
+                     a => /reconstruct/i.test(a.textContent))};
+    document.querySelectorAll('details').forEach(d => { d.open = true; });
+    for (const t of main.querySelectorAll('table')) {
+        const r = t.getBoundingClientRect();
+        if (!r.width) continue;
+        const box = t.closest('figure, .cart19-journal, .cell_output, div.pst-scrollable-table-container')
+                    || t.parentElement;
+        const scroller = t.parentElement;
+        const full = !!t.closest('.full-width');
+        out.tables.push({id: (t.closest('[id]') || {}).id || '', right: Math.round(r.right),
+                         width: Math.round(r.width), full: full,
+                         scroll: scroller.scrollWidth - scroller.clientWidth,
+                         limit: Math.round(full ? window.innerWidth : textRight)});
+        for (const c of t.querySelectorAll('td, th')) {
+            const text = c.textContent.trim();
+            if (text === '...' || text === '\u2026') out.truncated.push((t.closest('[id]') || {}).id + ': a "..." cell');
+        }
+    }
+    const body = main.innerText;
+    const m = body.match(/\d+ rows \u00d7 \d+ columns/);
+    if (m) out.truncated.push(m[0]);
+    for (const img of main.querySelectorAll('figure img')) {
+        const fig = img.closest('figure');
+        const cap = fig.querySelector('figcaption');
+        out.figures.push({src: img.getAttribute('src'), url: img.src, alt: img.getAttribute('alt') || '',
+                          shown: img.getBoundingClientRect().width, id: fig.id || '',
+                          caption: cap ? cap.textContent : '', full: fig.classList.contains('full-width'),
+                          zoomable: img.classList.contains('cart19-zoomable')});
+    }
+    for (const a of main.querySelectorAll('a[download], a.reference.download')) {
+        out.downloads.push({href: a.href, name: a.getAttribute('download') || a.textContent,
+                            rows: parseInt((a.title.match(/^(\d+) rows/) || [])[1] || '-1')});
+    }
+    return out;
+}"""
+
+_SVG_TEXT = re.compile(r"<!-- (.*?) -->\s*<g [^>]*?transform=\"[^\"]*?scale\(([0-9.e-]+) -", re.S)
+_SVG_VIEWBOX = re.compile(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"')
+
+
+def svg_text_sizes(svg: str) -> tuple[float, list[tuple[str, float]]]:
+    """(drawing width in SVG units, [(text, size in SVG units)]) of a matplotlib SVG whose text is
+    drawn as paths: each text is an XML comment followed by a group scaled by size / 100."""
+    m = _SVG_VIEWBOX.search(svg)
+    width = float(m.group(1)) if m else float("nan")
+    return width, [(html.unescape(t), float(k) * 100) for t, k in _SVG_TEXT.findall(svg)]
+
+
+def _fetch(url: str) -> bytes:
+    import base64
+    import urllib.request
+
+    if url.startswith("data:"):
+        head, _, payload = url.partition(",")
+        return base64.b64decode(payload) if head.endswith(";base64") else urllib.parse.unquote_to_bytes(payload)
+    with urllib.request.urlopen(url, timeout=10) as resp:  # the local book server only
+        return resp.read()
+
+
+MIN_FIGURE_TEXT_PX = 9.0
+MARK = "Reconstructed cohort"
+#: figures too detailed for the text column: full-width and click-to-zoom
+WIDE_FIGURES = ("fig-forest", "fig-swimmer")
+
+
+def reading_problems(content: dict, check_width: bool) -> list[str]:
+    """What :data:`_READING_JS` found that a reader would not accept (see the module docstring)."""
+    problems = list(content["truncated"])
+    if check_width:
+        for t in content["tables"]:
+            if t["right"] > t["limit"] + 1 or t["scroll"] > 1:
+                problems.append(f"table {t['id']!r} ({t['width']} px) overflows its column "
+                                f"(right edge {t['right']} > {t['limit']} px, or scrolls "
+                                f"{t['scroll']} px sideways)")
+    for f in content["figures"]:
+        name = f["id"] or f["src"]
+        if f["id"] in WIDE_FIGURES and not (f["full"] and f["zoomable"]):
+            problems.append(f"figure {name}: should span the page (full-width) and enlarge on a "
+                            f"click (full-width: {f['full']}, zoomable: {f['zoomable']})")
+        if len(f["alt"]) < 40:
+            problems.append(f"figure {name}: alt text {f['alt']!r} does not say what it shows")
+        if not f["src"].lower().endswith(".svg"):
+            problems.append(f"figure {name}: {f['src']} is not an SVG")
+            continue
+        svg = _fetch(f["url"]).decode("utf-8")
+        width, texts = svg_text_sizes(svg)
+        marked = 'id="cart19-reconstructed"' in svg and any(MARK in t for t, _ in texts)
+        if content["warns"] and not marked:
+            problems.append(f"figure {name}: drawn on a page of reconstructed data without the "
+                            f"{MARK!r} mark in the image")
+        if marked and "reconstruct" not in f["caption"].lower():
+            problems.append(f"figure {name}: its caption does not say 'reconstructed'")
+        if check_width and texts and f["shown"]:
+            size, text = min((k, t) for t, k in texts)
+            px = size * f["shown"] / width
+            if px < MIN_FIGURE_TEXT_PX - 0.05:
+                problems.append(f"figure {name}: smallest text {text!r} is {px:.1f} px as shown "
+                                f"({f['shown']:.0f} px wide), under {MIN_FIGURE_TEXT_PX} px")
+    for d in content["downloads"]:
+        try:
+            data = _fetch(d["href"])
+        except Exception as exc:  # noqa: BLE001 - any failure to fetch is the finding
+            problems.append(f"download {d['name']!r} does not resolve: {exc}")
+            continue
+        if d["name"].endswith(".csv"):
+            import io
+
+            import pandas as pd
+
+            frame = pd.read_csv(io.BytesIO(data))
+            if d["rows"] >= 0 and len(frame) != d["rows"]:
+                problems.append(f"download {d['name']!r}: {len(frame)} rows, the link promises "
+                                f"{d['rows']}")
+        elif not data:
+            problems.append(f"download {d['name']!r} is empty")
+    return problems
+
+
 # ------------------------------------------------------------------------------------------ tests
 
 
@@ -623,6 +757,122 @@ def test_screenshots(context, book_url):
         finally:
             page.close()
         assert (SCREENSHOTS / name).stat().st_size > 10_000, f"{name} ({page_path}) looks empty"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("page_path", PAGES)
+def test_reading(page_path, width, context, book_url):
+    """The page as a reader sees it at ``width`` px: tables within their column (1280 px), none cut,
+    figure text of at least 9 px (1280 px), SVG figures with alt text and, from reconstructed data,
+    the mark; every download resolves."""
+    url = urllib.parse.urljoin(book_url, urllib.parse.quote(page_path))
+    page, visit = _open(context, url)
+    try:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)
+        content = page.evaluate(_READING_JS)
+    finally:
+        page.close()
+    problems = reading_problems(content, check_width=width >= 1280)
+    if visit.foreign:
+        problems.append("requests to other hosts: " + ", ".join(sorted(set(visit.foreign))))
+    assert not problems, f"{page_path} at {width} px:\n  " + "\n  ".join(problems)
+
+
+def test_figure_enlarges_on_click(context, book_url):
+    """Clicking the forest plot shows it at the window's width; Escape closes it."""
+    page_path = next((p for p in PAGES if p.endswith("22_forest.html")), None)
+    if page_path is None:
+        pytest.skip("no forest-plot chapter in this book")
+    page, visit = _open(context, urllib.parse.urljoin(book_url, urllib.parse.quote(page_path)))
+    try:
+        img = page.locator("#fig-forest img").first
+        small = img.bounding_box()["width"]
+        img.click()
+        big = page.locator(".cart19-zoom img")
+        big.wait_for(state="visible")
+        assert big.evaluate("e => e.src") == img.evaluate("e => e.src")
+        assert big.bounding_box()["width"] > small
+        page.keyboard.press("Escape")
+        assert page.locator(".cart19-zoom").is_hidden()
+    finally:
+        page.close()
+    assert not visit.page_errors and not visit.console_errors
+
+
+def _scorecard_counts() -> dict:
+    """What the scorecard's filters must show, counted from the committed scorecard file."""
+    import pandas as pd
+
+    from cart19.presentation.tables import SOURCE_NAMES
+
+    card = pd.read_csv(REPO / "data" / "derived" / "scorecard.csv")
+    section = card["source"].map(lambda s: SOURCE_NAMES.get(s, s))
+    return {"all": len(card), "differs": int((card["status"] == "differs").sum()),
+            "table3": int((section == "Table 3").sum()),
+            "table3_exact": int(((section == "Table 3") & (card["status"] == "exact")).sum()),
+            "table3_exact_fitted": int(((section == "Table 3") & (card["status"] == "exact")
+                                        & (card["basis"] == "fitted")).sum())}
+
+
+_INFO = re.compile(r"of ([\d,]+) entries")
+
+
+def test_scorecard_filters_work(context, book_url):
+    """The scorecard's filter panes (part of the paper, status, basis) and its "Differences only"
+    button narrow the table to the rows the scorecard file says they should; Clear All restores it.
+    The page stays under 8,000 px tall at 1280 px."""
+    page_path = next((p for p in PAGES if p.endswith("12_scorecard.html")), None)
+    if page_path is None:
+        pytest.skip("no scorecard chapter in this book")
+    want = _scorecard_counts()
+    page, visit = _open(context, urllib.parse.urljoin(book_url, urllib.parse.quote(page_path)))
+    try:
+        info = page.locator("#cart19-scorecard_info")
+        info.wait_for(state="visible")
+
+        def shown() -> int:
+            page.wait_for_timeout(150)
+            return int(_INFO.search(info.inner_text()).group(1).replace(",", ""))
+
+        assert shown() == want["all"]
+        button = page.get_by_role("button", name="Differences only")
+        button.click()
+        assert shown() == want["differs"]
+        button.click()
+        assert shown() == want["all"]
+
+        def pick(pane: str, value: str) -> None:
+            box = page.locator("div.dtsp-searchPane").filter(
+                has=page.locator(f"input[placeholder='{pane}']"))
+            box.locator("tr").filter(has=page.locator("span.dtsp-name", has_text=re.compile(
+                rf"^{re.escape(value)}$"))).first.click()
+
+        pick("Part of the paper", "Table 3")
+        assert shown() == want["table3"]
+        pick("Status", "exact")
+        assert shown() == want["table3_exact"]
+        pick("Basis", "fitted")
+        assert shown() == want["table3_exact_fitted"]
+        page.get_by_role("button", name="Clear All").click()
+        assert shown() == want["all"]
+        height = page.evaluate("document.documentElement.scrollHeight")
+    finally:
+        page.close()
+    assert height < 8000, f"the scorecard page is {height} px tall at 1280 px"
+    assert not visit.foreign and not visit.page_errors and not visit.console_errors, (
+        visit.foreign, visit.page_errors, visit.console_errors)
+
+
+def test_vendored_datatables_is_the_installed_one():
+    """book/_static/itables/ holds the bundle of the itables in the lock, byte for byte."""
+    import itables
+
+    pkg = Path(itables.__file__).parent / "html"
+    for name in ("dt_bundle.js", "dt_bundle.css"):
+        vendored = REPO / "book" / "_static" / "itables" / name
+        assert vendored.read_bytes() == (pkg / name).read_bytes(), (
+            f"{vendored} differs from {pkg / name}: copy it again (book/_static/itables/README.md)")
 
 
 def test_whole_session_requested_only_localhost(context, book_url):

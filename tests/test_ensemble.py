@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from cart19.stats import survival
-from cart19.comparison.ensemble import (cohort_stats, ensemble_figure, ensemble_stats, ensemble_summary,
+from cart19.comparison.ensemble import (cohort_stats, ensemble_stats, ensemble_summary,
                              published_stats)
+from cart19.presentation.ensemble import ensemble_figure  # the plot moved to presentation (reader)
 from test_flow import synthetic_cohort
 
 

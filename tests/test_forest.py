@@ -10,8 +10,9 @@ import pandas as pd
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from cart19.presentation.forest import (FACTORS, OUTCOMES, clopper_pearson, forest_figure, hr_forest,
-                           published_subgroup_rates, subgroup_rates, two_by_two_p)
+from cart19.presentation.forest import (FACTORS, OUTCOMES, clopper_pearson,
+                                        published_subgroup_rates, subgroup_rates, two_by_two_p)
+from cart19.presentation.subgroups import forest_figure, hr_forest
 from test_flow import synthetic_cohort
 
 
@@ -68,7 +69,8 @@ def test_published_rates_reads_claim_ids():
 def test_figures_draw():
     c = synthetic_cohort(8)
     fig = forest_figure(subgroup_rates(c))
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 4  # the label column and one panel per outcome
+    assert any(t.get_gid() == "cart19-reconstructed" for t in fig.texts)
     pub = pd.DataFrame({"endpoint": ["os", "lfs"], "factor": ["tp53", "hsct"], "hr": [0.2, 26.4],
                         "ci_low": [0.07, 7.3], "ci_high": [0.49, 95.8]})
     rep = pd.DataFrame({"endpoint": ["os", "lfs"], "factor": ["tp53", "hsct"], "hr": [0.3, 10.0],

@@ -159,3 +159,20 @@ def test_reproduced_p_printed_at_the_papers_precision(paper):
     body = _cells(tables.paper_table4(paper))
     # Table 4 prints "Sex ... .47": the reproduced P has two decimals too
     assert re.search(r"claim table4\.sex\.p[^>]*>(<span[^>]*>)?\.\d\d<", body), body[:2000]
+
+
+def test_interactive_scorecard_loads_nothing_remote():
+    from cart19.presentation import interactive
+
+    t = interactive.interactive_scorecard(_card(), {"07_longterm": "Long-term efficacy"})
+    markup = t._repr_html_()
+    imports = re.findall(r"""(?:import[^'"]*from|href=|src=)\s*['"]([^'"]+)['"]""", markup)
+    remote = [u for u in imports if u.startswith(("http:", "https:", "//"))
+              and not u.startswith("https://itables.org")]  # itables' help links are <a>, not loads
+    assert not remote, remote
+    assert interactive.DT_URL in markup and interactive.DT_URL[:-3] + ".css" in markup
+    assert '<a href="07_longterm.html">Long-term efficacy</a>' in markup
+    assert "Differences only" in markup and "searchPanes" in markup
+    frame = interactive.scorecard_frame(_card())
+    assert list(frame.columns) == list(interactive.COLUMNS.values())
+    assert frame.loc[2, "Difference"] == "+1.9 pp" and frame.loc[0, "Paper"] == "&lt; .0001"  # cells are HTML

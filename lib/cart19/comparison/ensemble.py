@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from matplotlib.figure import Figure
 from scipy import stats
 
 from cart19.comparison import reproducers as R
@@ -302,30 +301,6 @@ def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
         rows.append({"stat": stat, "family": g["family"].iloc[0], "n_cohorts": k, "lag1_r": r,
                      "effective_n": k * (1 - rc) / (1 + rc) if np.isfinite(rc) else np.nan})
     return pd.DataFrame(rows, columns=["stat", "family", "n_cohorts", "lag1_r", "effective_n"])
-
-
-def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "figure") -> Figure:
-    """Spread of P values over the ensemble (one strip per statistic, log axis) with the
-    published P as a red mark and the .05 line; for ``family`` figure/table5/table3."""
-    s = summary[summary["family"] == family].reset_index(drop=True)
-    fig = Figure(figsize=(8, 0.32 * len(s) + 1.4))
-    ax = fig.subplots()
-    for i, r in s.iterrows():
-        p = stats_.loc[stats_["stat"] == r["stat"], "p"].to_numpy(float)
-        p = np.clip(p[np.isfinite(p)], 1e-12, 1)
-        jitter = (np.random.default_rng(i).random(len(p)) - 0.5) * 0.35  # fixed seed: deterministic
-        ax.scatter(p, i + jitter, s=12, color="#1f4e79", alpha=0.5, lw=0)
-        if np.isfinite(r["published_p"]):
-            mk = "<" if r["published_p_cmp"] == "<" else "|"
-            ax.scatter([r["published_p"]], [i], marker=mk, color="#c0392b", s=80, zorder=4)
-    ax.axvline(0.05, color="#888888", ls="--", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_yticks(range(len(s)))
-    ax.set_yticklabels(s["stat"], fontsize=7.5)
-    ax.invert_yaxis()
-    ax.set_xlabel("P value (log scale); dots: reconstructed cohorts, red: published")
-    fig.tight_layout()
-    return fig
 
 
 # ------------------------------------------------------------------------------------------

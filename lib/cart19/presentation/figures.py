@@ -8,6 +8,13 @@ Prism-style hazard ratio with 95% CI, all computed by :mod:`cart19.stats.surviva
 Figures are deterministic: fixed size, font (DejaVu Sans, shipped with matplotlib), sizes and
 colours; :func:`save_figure` strips the timestamps and software tags matplotlib writes into PNG,
 SVG and PDF files so that the same data give byte-identical files.
+
+The book shows every figure as SVG (:func:`show`), at its own size: a figure as wide as the text
+column (:data:`BOOK_WIDTH`) or the full page (:data:`FULL_WIDTH`) is displayed at about 1.33 CSS px
+per point at 1280 px, so the smallest text of the style (7.5 pt, :data:`MIN_FONT_PT`) reads at
+10 px, 9 px even where a figure is shown at 90% of its own size.
+:func:`mark_reconstructed` writes "Reconstructed cohort" into a figure drawn from the cohort, so
+that a copied image still says what it is.
 """
 from __future__ import annotations
 
@@ -49,7 +56,13 @@ STYLE = {
     "pdf.fonttype": 42,
 }
 
-_HR_LABEL = {"logrank": "logrank", "mantel_haenszel": "Mantel-Haenszel"}
+_HR_LABEL = {"logrank": "log-rank", "mantel_haenszel": "Mantel-Haenszel", "cox": "Cox"}
+
+#: the smallest text a figure of the book uses, in points (9 px at 1.33 px/pt, see the docstring)
+MIN_FONT_PT = 7.5
+#: the words every figure drawn from the reconstruction carries (see :func:`mark_reconstructed`)
+RECONSTRUCTED = "Reconstructed cohort, not the trial's data"
+MARK_GID = "cart19-reconstructed"
 
 
 @contextmanager
@@ -67,6 +80,94 @@ def _fmt_p(p: float) -> str:
     if p < 0.001:
         return f"P = {p:.4f}"
     return f"P = {p:.3f}" if p < 0.1 else f"P = {p:.2f}"
+
+
+def fmt_hr(hr: float, lo: float, hi: float) -> str:
+    """ "HR 0.125 (95% CI 0.047-0.334)": one number of decimals for the HR and both limits, enough
+    for the smallest of the three to keep two significant digits (at most 3, at least 1)."""
+    vals = [v for v in (hr, lo, hi) if np.isfinite(v) and v > 0]
+    if not vals:
+        return "HR n/a"
+    smallest = min(vals)
+    decimals = int(min(3, max(1, 1 - np.floor(np.log10(smallest)))))
+    f = f"{{:.{decimals}f}}"
+    return f"HR {f.format(hr)} (95% CI {f.format(lo)}\u2013{f.format(hi)})"
+
+
+def plain_log_axis(ax, axis: str = "x", ticks: Sequence[float] | None = None) -> None:
+    """Tick labels on a log axis as plain numbers (0.1, 0.5, 1, 2, 10), not powers of ten."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    lo, hi = (ax.get_xlim() if axis == "x" else ax.get_ylim())
+    if ticks is None:
+        base = [1, 2, 5]
+        ticks = [b * 10.0 ** e for e in range(-6, 7) for b in base]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    if len(ticks) > 9:  # keep 1-10-100 steps on a wide axis
+        ticks = [t for t in ticks if np.isclose(np.log10(t), round(np.log10(t)))] or ticks
+    target.set_major_locator(FixedLocator(ticks))
+    target.set_minor_locator(NullLocator())
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def mark_reconstructed(fig: Figure, text: str = RECONSTRUCTED, where: str = "below") -> Figure:
+    """Write ``text`` small and grey at the right of ``fig``, with the SVG id :data:`MARK_GID`, so
+    that the image itself says it was drawn from a reconstruction. ``where``: "below" (under
+    everything the figure holds: the saved image grows to include it, so it covers nothing),
+    "top" or "bottom" (inside the top or bottom right corner)."""
+    from matplotlib.transforms import offset_copy
+
+    y, va, dy = {"top": (1.0, "top", -1), "bottom": (0.0, "bottom", 1)}.get(where, (0.0, "top", -4))
+    fig.text(0.998, y, text, ha="right", va=va, fontsize=MIN_FONT_PT, color="#6b6b6b",
+             style="italic", gid=MARK_GID,
+             transform=offset_copy(fig.transFigure, fig=fig, x=0, y=dy, units="points"))
+    return fig
+
+
+class SVGFigure:
+    """A figure as the book shows it: SVG (sharp at any zoom, its text measurable by the browser
+    tests), deterministic bytes. Jupyter displays it through :meth:`_repr_svg_`."""
+
+    def __init__(self, fig: Figure, alt: str = ""):
+        import io
+
+        buf = io.StringIO()
+        with figure_style():
+            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None},
+                        bbox_inches="tight")
+        self.svg = buf.getvalue()
+        self.alt = alt
+        self.reconstructed = any(t.get_gid() == MARK_GID for t in fig.texts)
+        plt.close(fig)  # shown once, here, not again by the inline backend
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return f"<figure (SVG, {len(self.svg) // 1024} kB{', reconstructed cohort' if self.reconstructed else ''})>"
+
+
+def show(fig: Figure, reconstructed: bool = False, width: float | None = None,
+         plain_logs: bool = False) -> SVGFigure:
+    """``fig`` as the book shows it (SVG).
+
+    ``reconstructed`` adds :func:`mark_reconstructed` if the figure does not carry the mark yet;
+    ``width`` (inches) resizes a figure drawn elsewhere to the width it is shown at (its text keeps
+    its size in points, so it is displayed at the book's scale) and lays it out again;
+    ``plain_logs`` gives every log axis plain tick labels (:func:`plain_log_axis`)."""
+    if width is not None:
+        fig.set_size_inches(width, fig.get_figheight())
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+    if plain_logs:
+        for ax in fig.axes:
+            for axis in ("x", "y"):
+                if (ax.get_xscale() if axis == "x" else ax.get_yscale()) == "log":
+                    plain_log_axis(ax, axis)
+    if reconstructed and not any(t.get_gid() == MARK_GID for t in fig.texts):
+        mark_reconstructed(fig)
+    return SVGFigure(fig)
 
 
 def _fmt_num(x: float) -> str:
@@ -89,11 +190,13 @@ def _labels_for(levels: list, labels) -> dict:
 #: Width of the book's text column in inches: a figure this wide is shown at about its own size
 #: (8-9 pt text stays 8-9 pt), not shrunk as a wider figure would be.
 BOOK_WIDTH = 7.0
+#: Width of a full-width figure (text column and margin, ``:figclass: full-width``), in inches.
+FULL_WIDTH = 9.4
 
 
 def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str | None,
           labels, times_at_risk, ref, hr_method: str, show_ci: bool, xlabel: str,
-          annotate: bool) -> tuple[list, list[str], str | None]:
+          annotate: bool, per_panel_note: bool = False) -> tuple[list, list[str], str | None]:
     """Draw curves into ``ax`` and the at-risk counts into ``ax_risk``.
 
     Returns the legend handles, the at-risk row labels (one per group, in row order) and the
@@ -154,9 +257,10 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
         if len(levels) == 2:
             ref_level = levels[0] if ref is None else ref
             hr = sv.logrank_hr(data, duration, event, group, ref=ref_level).loc[hr_method]
-            stats_text += (f"\nHR {_fmt_num(hr['hr'])} (95% CI {_fmt_num(hr['ci_lower'])}"
-                           f"\u2013{_fmt_num(hr['ci_upper'])})")
-            note = f"HR: {names[hr['group']]} vs {names[ref_level]} ({_HR_LABEL[hr_method]} method)"
+            stats_text += "\n" + fmt_hr(hr["hr"], hr["ci_lower"], hr["ci_upper"])
+            note = f"HR: {names[hr['group']]} vs {names[ref_level]} ({_HR_LABEL[hr_method]})"
+            if per_panel_note:  # this panel's HR has its own orientation: say which, under it
+                stats_text += f"\n   {names[hr['group']]} vs {names[ref_level]}"
         else:
             stats_text += f" ({lr['df']} df)"
         ax.text(0.0, 1.02, stats_text, transform=ax.transAxes, ha="left", va="bottom",
@@ -318,12 +422,14 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
              xlabel: str = "Days after CAR T-cell infusion", ref=None,
              hr_method: str = "logrank", show_ci: bool = False, annotate: bool = True,
              suptitle: str | None = None, ncols: int | None = None,
-             width: float = BOOK_WIDTH, height: float = 2.4) -> Figure:
+             width: float = BOOK_WIDTH, height: float = 2.4, mark: str | None = None) -> Figure:
     """Several KM panels, e.g. A = OS and B = LFS as in Figures 3-7 (A-D, 2 x 2, in Figure 2).
 
     ``panels`` is a list of mappings with keys ``duration``, ``event``, ``title`` and optionally
     ``df`` (a different data frame for that panel - e.g. LFS is defined only for patients in CR,
-    Figure 2C-D) and ``xlabel``. ``ncols`` panels per row (default: up to 2, so a figure fits the
+    Figure 2C-D), ``xlabel``, and ``ref``/``hr_method`` (that panel's hazard ratio: when panels
+    differ, each names its own orientation above its statistics). ``mark``: text written small into
+    the figure (:func:`mark_reconstructed`). ``ncols`` panels per row (default: up to 2, so a figure fits the
     book's text width); ``width`` is the whole figure's width and ``height`` each plotting area's
     height, in inches. The other arguments are as in :func:`km_figure` and apply to every panel.
     The at-risk rows are labelled once per row of panels, at the left, and one legend above the
@@ -331,8 +437,9 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
     """
     if not panels:
         raise ValueError("km_panel needs at least one panel")
-    if hr_method not in _HR_LABEL:
-        raise ValueError(f"hr_method must be one of {list(_HR_LABEL)}")
+    for m in {hr_method} | {p.get("hr_method", hr_method) for p in panels}:
+        if m not in ("logrank", "mantel_haenszel"):
+            raise ValueError(f"hr_method must be one of ['logrank', 'mantel_haenszel'], got {m!r}")
     for p in panels:
         missing = {"duration", "event"} - set(p)
         if missing:
@@ -352,10 +459,14 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
     with figure_style():
         fig, pairs, label_axes = _layout(len(panels), ncols, n_groups, row_labels, width, height)
         handles, notes = [], []
+        refs = {p.get("ref", ref) for p in panels}
+        methods = {p.get("hr_method", hr_method) for p in panels}
+        per_panel = len(refs) > 1 or len(methods) > 1  # then each panel names its own HR
         for k, (p, (ax, ax_risk)) in enumerate(zip(panels, pairs)):
             h, rows, note = _draw(ax, ax_risk, p.get("df", df), p["duration"], p["event"], group,
-                                  labels, times_at_risk, ref, hr_method, show_ci,
-                                  p.get("xlabel", xlabel), annotate)
+                                  labels, times_at_risk, p.get("ref", ref),
+                                  p.get("hr_method", hr_method), show_ci,
+                                  p.get("xlabel", xlabel), annotate, per_panel)
             if len(h) > len(handles):
                 handles, row_labels = h, rows
             notes.append(note)
@@ -364,7 +475,12 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
             if letter or title:
                 _title(ax, f"{letter}   {title}".strip())
         note = next((n for n in notes if n), None)
+        if per_panel and note:  # orientation under each panel's HR; the method once, here
+            note = f"HR: {_HR_LABEL[next(iter(methods))]}" + (
+                " (as each caption of the paper orients it)" if len(refs) > 1 else "")
         _finish(fig, label_axes, row_labels, handles, note, suptitle)
+        if mark:
+            mark_reconstructed(fig, mark)
         _freeze_layout(fig)
     return fig
 

@@ -83,10 +83,10 @@ def flow_counts(cohort: pd.DataFrame, not_infused: pd.DataFrame) -> pd.DataFrame
     return out
 
 
-def _box(ax, x, y, text, w=0.26, h=0.085, color="#eef3fb"):
+def _box(ax, x, y, text, w=0.27, h=0.085, color="#eef3fb"):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.008",
                                 fc=color, ec="#33415c", lw=1.0))
-    ax.text(x, y, text, ha="center", va="center", fontsize=8.5)
+    ax.text(x, y, text, ha="center", va="center", fontsize=8.5, linespacing=1.25)
 
 
 def _arrow(ax, xy_from, xy_to):
@@ -95,14 +95,17 @@ def _arrow(ax, xy_from, xy_to):
 
 
 def flow_figure(counts: pd.DataFrame) -> Figure:
-    """CONSORT-style diagram of ``flow_counts`` output (boxes and arrows, fixed layout)."""
+    """CONSORT-style diagram of ``flow_counts`` output (boxes and arrows, fixed layout), at the
+    text column's width, marked as drawn from the reconstructed cohort."""
     c = counts.set_index("node")
     n = c["n"].astype(int)
 
     def pct(node):
         return f" ({c.loc[node, 'pct']:.1f}%)" if np.isfinite(c.loc[node, "pct"]) else ""
 
-    fig = Figure(figsize=(8.5, 7.5))
+    from cart19.presentation import figures as F
+
+    fig = Figure(figsize=(F.BOOK_WIDTH, 6.6))
     ax = fig.subplots()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
@@ -135,8 +138,9 @@ def flow_figure(counts: pd.DataFrame) -> Figure:
     _arrow(ax, (0.58, y3 - h / 2), (0.58, y4 + 0.06))
     _arrow(ax, (0.82, y2 - h / 2), (0.82, y4 + 0.06))
     ax.text(0.0, 0.0, "Percentages are of the box above. Relapse and death: any time in follow-up.",
-            fontsize=7, color="#555555", va="bottom")
-    fig.tight_layout()
+            fontsize=F.MIN_FONT_PT + 0.5, color="#555555", va="bottom")
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.99, bottom=0.01)
+    F.mark_reconstructed(fig)  # every count is a count of reconstructed patients
     return fig
 
 

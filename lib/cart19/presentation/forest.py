@@ -3,14 +3,14 @@
 Serves the "Beyond the paper" chapter 22. Table 3 prints, per subgroup, the CR rate,
 the grade 3-4 CRS rate and the grade 2-3 neurotoxicity rate as n/N (%) with a
 between-group P, but no confidence interval for any rate; Table 5 prints Cox hazard
-ratios. Here every rate gets an exact (Clopper-Pearson) 95% CI and both tables are
-drawn as forest plots, published beside reproduced.
+ratios. Here every rate gets an exact (Clopper-Pearson) 95% CI; the forest plots and
+tables that show them are in :mod:`cart19.presentation.subgroups` (this module's code is
+part of the ensemble's cache key, its drawing is not).
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 
 from cart19.presentation.flow import _check_response, _flag
@@ -24,15 +24,15 @@ OUTCOMES = {"cr": "CR rate", "crs34": "Grade 3-4 CRS", "neuro23": "Grade 2-3 neu
 FACTORS = {
     "age": ("Age, y", [("2_14", "2-14"), ("15_61", "15-61")]),
     "sex": ("Sex", [("female", "Female"), ("male", "Male")]),
-    "bcr_abl": ("BCR-ABL", [("pos", "BCR-ABL+"), ("neg", "BCR-ABL-")]),
-    "tp53": ("TP53 mutation", [("pos", "TP53+"), ("neg", "TP53-")]),
+    "bcr_abl": ("BCR-ABL", [("pos", "BCR-ABL+"), ("neg", "BCR-ABL−")]),
+    "tp53": ("TP53 mutation", [("pos", "TP53+"), ("neg", "TP53−")]),
     "emd": ("EMD", [("without", "Without EMD"), ("with", "With EMD")]),
-    "blasts20": ("BM blasts 20%", [("le20", "<=20%"), ("gt20", ">20%")]),
-    "blasts5": ("BM blasts 5%", [("lt5", "<5%"), ("ge5", ">=5%")]),
+    "blasts20": ("BM blasts 20%", [("le20", "≤20%"), ("gt20", ">20%")]),
+    "blasts5": ("BM blasts 5%", [("lt5", "<5%"), ("ge5", "≥5%")]),
     "costim": ("Costimulatory domain", [("cd28", "CD28"), ("41bb", "4-1BB")]),
     "prior_hsct": ("Previous transplant", [("none", "No previous transplant"),
                                            ("post", "Posttransplant relapse")]),
-    "dose": ("CAR T-cell dose", [("lt3", "<3e5/kg"), ("ge3", ">=3e5/kg")]),
+    "dose": ("CAR T-cell dose", [("lt3", "<3 × 10⁵/kg"), ("ge3", "≥3 × 10⁵/kg")]),
 }
 
 
@@ -145,57 +145,9 @@ def published_subgroup_rates(claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def forest_figure(rates: pd.DataFrame, published: pd.DataFrame | None = None,
-                  outcomes=tuple(OUTCOMES)) -> Figure:
-    """Forest plot of :func:`subgroup_rates`: one panel per outcome, one row per subgroup
-    level, dot = rate, bar = exact 95% CI; the factor's P (Fisher) at the right. If
-    ``published`` (from :func:`published_subgroup_rates`) is given, the printed rate is
-    drawn as an open diamond on the same row."""
-    factors = list(dict.fromkeys(rates["factor"]))
-    ylabels, ypos, y = [], {}, 0
-    for f in factors:
-        sub = rates[(rates["factor"] == f) & (rates["outcome"] == outcomes[0])]
-        for r in sub.itertuples():
-            ypos[(f, r.level)] = y
-            ylabels.append(f"{r.factor_label}: {r.level_label}")
-            y += 1
-        y += 0.6
-    fig = Figure(figsize=(4.0 * len(outcomes) + 2.5, 0.3 * y + 1.5))
-    axes = fig.subplots(1, len(outcomes), sharey=True)
-    axes = np.atleast_1d(axes)
-    pub = published.set_index(["outcome", "factor", "level"]) if published is not None and len(
-        published) else None
-    for ax, outcome in zip(axes, outcomes):
-        sub = rates[rates["outcome"] == outcome]
-        ys = np.array([ypos[(r.factor, r.level)] for r in sub.itertuples()])
-        ax.errorbar(sub["rate"], ys, xerr=[sub["rate"] - sub["ci_low"], sub["ci_high"] - sub["rate"]],
-                    fmt="o", color="#1f4e79", ms=4, capsize=2, lw=1, label="reconstructed cohort")
-        if pub is not None:
-            keys = [(outcome, r.factor, r.level) for r in sub.itertuples()]
-            have = [k in pub.index for k in keys]
-            pv = [float(pub.loc[k, "rate"]) for k, h in zip(keys, have) if h]
-            ax.scatter(pv, ys[np.array(have)], marker="D", facecolors="none", edgecolors="#c0392b",
-                       s=30, zorder=4, label="published (Table 3)")
-        for f in factors:
-            fr = sub[sub["factor"] == f]
-            ax.text(0.99, fr.assign(y=[ypos[(f, lv)] for lv in fr["level"]])["y"].mean(),
-                    f"P={fr['p_fisher'].iloc[0]:.3f}", transform=ax.get_yaxis_transform(),
-                    fontsize=7, va="center", ha="right", color="#555555")
-        ax.set_xlim(-2, 118)  # room on the right for the P values
-        ax.set_title(OUTCOMES[outcome], fontsize=10)
-        ax.set_xlabel("% of subgroup (exact 95% CI)")
-        ax.grid(axis="x", color="#eeeeee")
-    axes[0].set_yticks(list(ypos.values()))
-    axes[0].set_yticklabels(ylabels, fontsize=8)
-    axes[0].invert_yaxis()
-    axes[0].legend(loc="lower left", fontsize=7, bbox_to_anchor=(0, 1.04), frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 #: Table 5 rows in printed order: factor key -> label
 TABLE5 = {"costim": "CD28 vs 4-1BB", "emd": "EMD", "prior_hsct": "No previous vs posttransplant",
-          "blasts20": "BM blasts <=20% vs >20%", "tp53": "TP53+ vs TP53-",
+          "blasts20": "BM blasts ≤20% vs >20%", "tp53": "TP53+ vs TP53−",
           "hsct": "Bridged into allo-HSCT vs CAR T alone"}
 
 
@@ -205,42 +157,3 @@ def _hr_columns(df: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"hazard-ratio table lacks columns {sorted(missing)}")
     return df
-
-
-def hr_forest(table5_published: pd.DataFrame, table5_reproduced: pd.DataFrame) -> Figure:
-    """Table 5 hazard ratios, published vs reproduced, on a log axis (one panel per endpoint).
-
-    Both tables need ``endpoint`` (os/lfs), ``factor`` (keys of ``TABLE5``), ``hr`` and the CI
-    as ``ci_low/ci_high`` (claims.csv) or ``ci_lower/ci_upper`` (cart19.stats.survival.cox). The
-    caller must put the reproduced HRs in the published orientation; this function only draws.
-    """
-    pub, rep = _hr_columns(table5_published), _hr_columns(table5_reproduced)
-    endpoints = [e for e in ("os", "lfs") if e in set(pub["endpoint"]) | set(rep["endpoint"])]
-    factors = [f for f in TABLE5 if f in set(pub["factor"]) | set(rep["factor"])]
-    fig = Figure(figsize=(5.2 * len(endpoints) + 1.5, 0.55 * len(factors) + 1.6))
-    axes = fig.subplots(1, len(endpoints), sharey=True)
-    axes = np.atleast_1d(axes)
-    for ax, ep in zip(axes, endpoints):
-        for off, df, color, marker, label in ((-0.15, pub, "#c0392b", "D", "published"),
-                                              (0.15, rep, "#1f4e79", "o", "reproduced")):
-            d = df[df["endpoint"] == ep].set_index("factor")
-            for i, f in enumerate(factors):
-                if f not in d.index:
-                    continue
-                r = d.loc[f]
-                ax.errorbar([r["hr"]], [i + off], xerr=[[r["hr"] - r["ci_low"]],
-                                                         [r["ci_high"] - r["hr"]]],
-                            fmt=marker, color=color, ms=5, capsize=2, lw=1,
-                            label=label if i == 0 or f == factors[0] else None)
-        ax.axvline(1, color="#888888", lw=0.8, ls="--")
-        ax.set_xscale("log")
-        ax.set_title("Overall survival" if ep == "os" else "Leukemia-free survival", fontsize=10)
-        ax.set_xlabel("Hazard ratio (95% CI, log scale)")
-        handles, labels = ax.get_legend_handles_labels()
-        uniq = dict(zip(labels, handles))
-        ax.legend(uniq.values(), uniq.keys(), fontsize=7, loc="best")
-    axes[0].set_yticks(range(len(factors)))
-    axes[0].set_yticklabels([TABLE5[f] for f in factors], fontsize=8)
-    axes[0].invert_yaxis()
-    fig.tight_layout()
-    return fig

@@ -27,7 +27,7 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 
 __all__ = ["JournalTable", "table", "fmt_p", "fmt_count", "fmt_signed", "fmt_num", "esc", "plain",
-           "mark", "tip", "small", "MINUS"]
+           "mark", "tip", "small", "MINUS", "Download", "download_file"]
 
 MINUS = "\u2212"  # a true minus sign, as journals print negative numbers
 DIFFERS_STYLE = "color:#b2182b;font-weight:600"   # a reproduced value that differs from the paper
@@ -350,3 +350,41 @@ def frame_table(frame: pd.DataFrame, name: str, *, labels: Mapping[str, str] | N
         wide = shown.shape[1] > 5
     return table(cells, name, labels=labels, notes=notes, wide=wide, align=al, data=shown,
                  stub=stub, groups=groups)
+
+
+@dataclass
+class Download:
+    """A file offered for download from the page itself (a ``data:`` URI: no file beside the page,
+    works offline and in the built book alike)."""
+
+    payload: bytes
+    filename: str
+    label: str
+    rows: int | None = None
+    mime: str = "text/csv"
+
+    def _repr_html_(self) -> str:
+        b64 = base64.b64encode(self.payload).decode("ascii")
+        size = f"{len(self.payload) / 1024:.0f} kB"
+        title = f"{self.rows} rows, {size}" if self.rows is not None else size
+        # a span, not a paragraph: it can stand in a sentence ({glue} role) or alone
+        return (f'<span class="cart19-download">'
+                f'<a href="data:{self.mime};charset=utf-8;base64,{b64}" download="{self.filename}" '
+                f'title="{title}">{esc(self.label)}</a> '
+                f'<span style="{MUTED_STYLE}">({esc(self.filename)}, {size})</span></span>')
+
+    def __repr__(self) -> str:
+        return f"<download {self.filename}>"
+
+
+def download_file(path, label: str, filename: str | None = None) -> Download:
+    """The bytes of a data file of the repository (a path the chapter declares in its ``reads``)
+    as a :class:`Download`; for a CSV the number of data rows goes into the link's title."""
+    from pathlib import Path
+
+    path = Path(path)
+    data = path.read_bytes()
+    rows = None
+    if path.suffix == ".csv":
+        rows = max(len(pd.read_csv(path, dtype=str, keep_default_na=False)), 0)
+    return Download(data, filename or path.name, label, rows)

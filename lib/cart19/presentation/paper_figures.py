@@ -49,17 +49,35 @@ def arm_frame(cohort: pd.DataFrame, fig: str) -> pd.DataFrame:
     return out
 
 
+def hr_reading(fig: str, endpoint: str) -> tuple[str, str]:
+    """(reference arm label, Prism method) of the hazard ratio the paper's caption prints for one
+    panel: the orientation the caption's words give it and the GraphPad variant, both read from
+    the design (``data/published/design.yml``, :mod:`cart19.record.design`)."""
+    from cart19.record import design
+
+    spec = design.load().comparisons[fig].endpoints[endpoint].hr
+    _title, la, lb = TITLES[fig]
+    ref = lb if spec.orientation == "a_vs_b" else la
+    method = spec.variant if spec.variant in ("logrank", "mantel_haenszel") else "logrank"
+    return ref, method
+
+
 def paper_figure(cohort: pd.DataFrame, fig: str) -> Figure:
     """Figure 3-7: OS (A) and LFS (B) by arm, with at-risk table, log-rank P and Prism HR.
 
-    The HR printed is the first-named arm relative to the second, as the caption's "A vs B" reads.
+    Each panel's HR is the one its caption prints, like for like: the same Prism method and the
+    same orientation (which the paper's captions change between OS and LFS), from
+    :func:`hr_reading`. The figure is marked as drawn from the reconstructed cohort.
     """
     data = _in_months(arm_frame(cohort, fig))
-    _title, la, lb = TITLES[fig]  # the title is the book's caption, not part of the image
-    panels = [{"duration": "os_months", "event": "os_event", "title": "Overall survival"},
-              {"duration": "lfs_months", "event": "lfs_event", "title": "Leukemia-free survival"}]
-    return figures.km_panel(data, panels, group="arm", times_at_risk=AT_RISK_MONTHS, ref=lb,
-                            xlabel=XLABEL)
+    panels = []
+    for ep, title, dur, ev in (("os", "Overall survival", "os_months", "os_event"),
+                               ("lfs", "Leukemia-free survival", "lfs_months", "lfs_event")):
+        ref, method = hr_reading(fig, ep)
+        panels.append({"duration": dur, "event": ev, "title": title, "ref": ref,
+                       "hr_method": method})
+    return figures.km_panel(data, panels, group="arm", times_at_risk=AT_RISK_MONTHS,
+                            xlabel=XLABEL, mark=figures.RECONSTRUCTED)
 
 
 def figure2(cohort: pd.DataFrame) -> Figure:
@@ -79,7 +97,7 @@ def figure2(cohort: pd.DataFrame) -> Figure:
          "title": f"LFS, patients in CR (n = {n_cr})"},
     ]
     return figures.km_panel(everyone, panels, times_at_risk=AT_RISK_MONTHS, ncols=2,
-                            xlabel=XLABEL)
+                            xlabel=XLABEL, mark=figures.RECONSTRUCTED)
 
 
 def landmark_table(cohort: pd.DataFrame, days: float) -> pd.DataFrame:

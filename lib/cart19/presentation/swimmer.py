@@ -54,61 +54,72 @@ def swimmer_lanes(cohort: pd.DataFrame) -> pd.DataFrame:
     return lanes
 
 
-def swimmer_figure(cohort: pd.DataFrame, lane_height: float = 0.085) -> Figure:
-    """Swimmer plot of every infused patient (one horizontal bar each).
+def swimmer_figure(cohort: pd.DataFrame, lane_height: float = 0.062,
+                   mark: str | None = None) -> Figure:
+    """Swimmer plot of every infused patient (one horizontal bar each), full-width size.
 
     Bar colour: group (bridged into allo-HSCT / CAR T alone / no response). Markers:
     day-30 response (CR filled circle, CRi open circle, NR grey square), allo-HSCT day
     (diamond), relapse (red triangle CD19+, purple inverted triangle CD19-), death (black
     cross); a bar without a cross ends in an arrow: alive at last follow-up (censored).
+    ``mark`` (default :data:`cart19.presentation.figures.RECONSTRUCTED`) is written into the
+    figure: the lanes are reconstructed patients.
     """
+    from cart19.presentation import figures as F
+
     lanes = swimmer_lanes(cohort)
     n = len(lanes)
-    fig = Figure(figsize=(9, max(4.0, 1.6 + lane_height * n)))
-    ax = fig.subplots()
-    y = lanes["lane"].to_numpy()
-    ax.barh(y, lanes["end_day"], height=0.62, left=0,
-            color=lanes["group"].map(GROUP_COLORS), alpha=0.55, edgecolor="none")
-    resp = lanes["response"]
-    x30 = np.minimum(RESPONSE_DAY, lanes["end_day"])
-    ax.scatter(x30[resp == "CR"], y[resp == "CR"], s=14, marker="o", c="k", zorder=3)
-    ax.scatter(x30[resp == "CRi"], y[resp == "CRi"], s=14, marker="o", facecolors="white",
-               edgecolors="k", zorder=3)
-    ax.scatter(x30[resp == "NR"], y[resp == "NR"], s=14, marker="s", c="#555555", zorder=3)
-    h = lanes["hsct_day"].notna()
-    ax.scatter(lanes.loc[h, "hsct_day"], y[h], s=22, marker="D", c="#1b4f9c", zorder=4)
-    r = lanes["relapse_day"].notna()
-    pos, neg = r & ~lanes["relapse_cd19neg"], r & lanes["relapse_cd19neg"]
-    ax.scatter(lanes.loc[pos, "relapse_day"], y[pos], s=30, marker="^", c="#d62728", zorder=5)
-    ax.scatter(lanes.loc[neg, "relapse_day"], y[neg], s=30, marker="v", c="#7b3294", zorder=5)
-    d = lanes["died"]
-    ax.scatter(lanes.loc[d, "end_day"], y[d], s=30, marker="X", c="k", zorder=6)
-    alive = ~d
-    ax.scatter(lanes.loc[alive, "end_day"] + 6, y[alive], s=22, marker=">", c="#2ca02c",
-               zorder=6)
-    # group separators and labels
-    for g in GROUPS:
-        idx = y[lanes["group"] == g]
-        if len(idx):
-            ax.axhline(idx.max() + 0.5, color="#bbbbbb", lw=0.6)
-            ax.text(1.01, idx.mean(), f"{g}\n(n = {len(idx)})", transform=ax.get_yaxis_transform(),
-                    va="center", fontsize=8, color=GROUP_COLORS[g])
-    ax.set_ylim(n - 0.5, -0.5)
-    ax.set_yticks([])
-    ax.set_ylabel(f"Patients (n = {n}), one lane each")
-    ax.set_xlabel("Days from CAR T-cell infusion")
-    ax.set_xlim(0, max(float(lanes["end_day"].max()) * 1.05, 60))
-    handles = [Patch(color=GROUP_COLORS[g], alpha=0.55, label=g) for g in GROUPS] + [
-        Line2D([], [], ls="", marker="o", c="k", label="CR (day 30)"),
-        Line2D([], [], ls="", marker="o", mfc="white", mec="k", label="CRi (day 30)"),
-        Line2D([], [], ls="", marker="s", c="#555555", label="No response"),
-        Line2D([], [], ls="", marker="D", c="#1b4f9c", label="allo-HSCT"),
-        Line2D([], [], ls="", marker="^", c="#d62728", label="Relapse, CD19+"),
-        Line2D([], [], ls="", marker="v", c="#7b3294", label="Relapse, CD19-"),
-        Line2D([], [], ls="", marker="X", c="k", label="Death"),
-        Line2D([], [], ls="", marker=">", c="#2ca02c", label="Alive at last follow-up"),
-    ]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.6 / (lane_height * n)),
-              ncol=4, fontsize=7.5, frameon=False)
-    fig.tight_layout()
+    with F.figure_style():
+        fig = Figure(figsize=(F.FULL_WIDTH, max(4.0, 1.5 + lane_height * n)), layout="constrained")
+        ax = fig.subplots()
+        y = lanes["lane"].to_numpy()
+        ax.barh(y, lanes["end_day"], height=0.7, left=0,
+                color=lanes["group"].map(GROUP_COLORS), alpha=0.55, edgecolor="none")
+        resp = lanes["response"]
+        x30 = np.minimum(RESPONSE_DAY, lanes["end_day"])
+        ms = 11
+        ax.scatter(x30[resp == "CR"], y[resp == "CR"], s=ms, marker="o", c="k", zorder=3, lw=0)
+        ax.scatter(x30[resp == "CRi"], y[resp == "CRi"], s=ms, marker="o", facecolors="white",
+                   edgecolors="k", zorder=3, lw=0.7)
+        ax.scatter(x30[resp == "NR"], y[resp == "NR"], s=ms, marker="s", c="#555555", zorder=3)
+        h = lanes["hsct_day"].notna()
+        ax.scatter(lanes.loc[h, "hsct_day"], y[h], s=16, marker="D", c="#1b4f9c", zorder=4, lw=0)
+        r = lanes["relapse_day"].notna()
+        pos, neg = r & ~lanes["relapse_cd19neg"], r & lanes["relapse_cd19neg"]
+        ax.scatter(lanes.loc[pos, "relapse_day"], y[pos], s=24, marker="^", c="#d62728",
+                   zorder=5, lw=0)
+        ax.scatter(lanes.loc[neg, "relapse_day"], y[neg], s=24, marker="v", c="#7b3294",
+                   zorder=5, lw=0)
+        d = lanes["died"]
+        ax.scatter(lanes.loc[d, "end_day"], y[d], s=24, marker="X", c="k", zorder=6, lw=0)
+        alive = ~d
+        ax.scatter(lanes.loc[alive, "end_day"] + 5, y[alive], s=14, marker=">", c="#2ca02c",
+                   zorder=6, lw=0)
+        # group separators and labels
+        for g in GROUPS:
+            idx = y[lanes["group"] == g]
+            if len(idx):
+                ax.axhline(idx.max() + 0.5, color="#bbbbbb", lw=0.6)
+                ax.text(1.005, idx.mean(), f"{g}\n(n = {len(idx)})",
+                        transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8,
+                        color=GROUP_COLORS[g], fontweight="bold")
+        ax.set_ylim(n - 0.5, -0.5)
+        ax.set_yticks([])
+        ax.set_ylabel(f"Patients (n = {n}), one lane each")
+        ax.set_xlabel("Days from CAR T-cell infusion")
+        ax.set_xlim(0, max(float(lanes["end_day"].max()) * 1.04, 60))
+        ax.spines["left"].set_visible(False)
+        handles = [Patch(color=GROUP_COLORS[g], alpha=0.55, label=g) for g in GROUPS] + [
+            Line2D([], [], ls="", marker="o", c="k", label="CR (day 30)"),
+            Line2D([], [], ls="", marker="o", mfc="white", mec="k", label="CRi (day 30)"),
+            Line2D([], [], ls="", marker="s", c="#555555", label="No response"),
+            Line2D([], [], ls="", marker="D", c="#1b4f9c", label="allo-HSCT"),
+            Line2D([], [], ls="", marker="^", c="#d62728", label="Relapse, CD19+"),
+            Line2D([], [], ls="", marker="v", c="#7b3294", label="Relapse, CD19\u2212"),
+            Line2D([], [], ls="", marker="X", c="k", label="Death"),
+            Line2D([], [], ls="", marker=">", c="#2ca02c", label="Alive at last follow-up"),
+        ]
+        fig.legend(handles=handles, loc="outside upper left", ncols=6, frameon=False,
+                   handletextpad=0.3, columnspacing=1.2)
+        F.mark_reconstructed(fig, mark or F.RECONSTRUCTED)
     return fig

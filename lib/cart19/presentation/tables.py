@@ -590,39 +590,60 @@ def paper_table4(ch) -> J.JournalTable:
                      notes=notes)
 
 
-#: Table 5 rows as printed, per endpoint: (label HTML, factor key)
-PAPER_TABLE5 = {
-    "os": (("CD28 vs 4-1BB", "costim"), ("With vs without EMD", "emd"),
-           ("No previous transplant vs posttransplant relapse", "prior_hsct"),
-           ("BM blasts ≤20% vs &gt;20%", "blasts20"),
-           ("<i>TP53</i><sup>+</sup> mutation vs <i>TP53</i><sup>−</sup> mutation", "tp53"),
-           ("CAR T-cell bridged into allo-HSCT vs CAR T-cell therapy alone", "hsct")),
-    "lfs": (("CD28 vs 4-1BB", "costim"), ("Without vs with EMD", "emd"),
-            ("No previous transplant vs posttransplant relapse", "prior_hsct"),
-            ("BM blasts ≤20% vs &gt;20%", "blasts20"),
-            ("<i>TP53</i><sup>+</sup> mutation vs <i>TP53</i><sup>−</sup> mutation", "tp53"),
-            ("CAR T-cell bridged into allo-HSCT vs CAR T-cell therapy alone", "hsct")),
-}
+def _label_text(text: str) -> str:
+    """A design label as the book prints it (<= -> ≤, >= -> ≥, a minus sign)."""
+    return J.esc(text).replace("&lt;=", "≤").replace("&gt;=", "≥")
 
 
 def paper_table5(ch, note: str | None = None) -> J.JournalTable:
-    """The paper's Table 5 (multivariable Cox models of OS and LFS), published beside reproduced.
-    ``note``: how the reproduced hazard ratios are oriented and fitted (a footnote)."""
+    """The paper's Table 5 (multivariable Cox models of OS and LFS), published beside reproduced,
+    every row in one direction: the hazard of the higher-risk level relative to the other
+    (``data/published/design.yml``: ``exposed`` vs ``reference``, as
+    :func:`cart19.comparison.hazard.table5_display` reads it). Where the paper prints a row the
+    other way round, both the printed and the reproduced values are turned (1/HR, 1/upper,
+    1/lower) and a lettered footnote quotes the printed row. ``note``: how the reproduced hazard
+    ratios were fitted (a footnote)."""
+    from cart19.comparison.hazard import turn
+    from cart19.record import design
+
+    t5 = design.load().table5
     v = _Values(ch)
-    rows = []
+    rows, turned_notes = [], []
     for ep, name in (("os", "OS"), ("lfs", "LFS")):
-        for label, factor in PAPER_TABLE5[ep]:
+        for factor, cov in t5.covariates.items():
             cid = f"table5.{ep}.{factor}"
-            hr, lo, hi = (v.field(cid, f) for f in ("hr", "ci_low", "ci_high"))
-            pub_hr = v.printed(cid, 0)
-            dec = max(_decimals(pub_hr), 2)
+            flip = t5.printed_hr_of(factor, ep) != "exposed"
+            label = f"{_label_text(cov.exposed.label)} vs {_label_text(cov.reference.label)}"
+            pub = [v.field(cid, f, "pub") for f in ("hr", "ci_low", "ci_high")]
+            rep = [v.field(cid, f) for f in ("hr", "ci_low", "ci_high")]
+            dec = max(_decimals(v.printed(cid, 0)), 2)
+            if flip:
+                pub = list(turn(*map(float, pub))) if None not in pub else pub
+                rep = list(turn(*map(float, rep))) if None not in rep else rep
+                letter = "abcdefghijklmnop"[len(turned_notes)]
+                turned_notes.append(
+                    f"<sup>{letter}</sup> Printed as '{J.esc(cov.labels[ep])}' "
+                    f"{J.esc(v.printed(cid, 0))} ({J.esc(v.printed(cid, 1))}), the hazard of "
+                    f"{_label_text(cov.reference.label)} relative to "
+                    f"{_label_text(cov.exposed.label)}: turned here.")
+                label += f"<sup>{letter}</sup>"
+
+            def hr_text(x, lo, hi):
+                if x is None or lo is None:
+                    return "", ""
+                return J.fmt_num(x, dec), f"{J.fmt_num(lo, dec)}-{J.fmt_num(hi, dec)}"
+
+            pub_hr, pub_ci = hr_text(*pub)
+            rep_hr, rep_ci = hr_text(*rep)
             rows.append({"label": label, "group": name,
-                         "pub:hr": pub_hr, "pub:ci": v.printed(cid, 1), "pub:p": v.printed(cid, 2),
-                         "rep:hr": v.reproduced(cid, J.fmt_num(hr, dec)),
-                         "rep:ci": v.reproduced(cid, "" if lo is None else
-                                                f"{J.fmt_num(lo, dec)}-{J.fmt_num(hi, dec)}"),
+                         "pub:hr": J.esc(pub_hr), "pub:ci": J.esc(pub_ci),
+                         "pub:p": v.printed(cid, 2),
+                         "rep:hr": v.reproduced(cid, rep_hr), "rep:ci": v.reproduced(cid, rep_ci),
                          "rep:p": v.reproduced(cid, _p_rep(v, cid))})
-    notes = [n for n in (note, _SIG_NOTE, _CELL_NOTE) if n]
+    notes = ["Every row is the hazard of the first-named level relative to the second (the "
+             "higher-risk level first); the scorecard compares each row in the orientation the "
+             "paper prints it, on the log scale."] + turned_notes
+    notes += [n for n in (note, _SIG_NOTE, _CELL_NOTE) if n]
     return _side_by_side(rows, [("hr", "HR"), ("ci", "95% CI"), ("p", "<i>P</i>")], "table5",
                          stub_label="Subgroup", notes=notes, groups=True)
 
