@@ -69,3 +69,11 @@ def test_caption_table(claims):
     assert t.loc[~t["consistent"], "comparison"].tolist() == ["fig5.lfs"]
     ok = np.abs(np.log(t["reproduced_hr"] / t["printed_hr"])) <= C.LOG_HR_TOL
     assert (ok == t["hr_met"]).all()
+
+
+def test_an_arm_with_too_few_events():
+    """Figure 5 OS reads HR 3.85 for arm b vs a: with P .136 the arm b needs O - E > 1.6, so one
+    event cannot meet it whatever the days."""
+    f = C.feasibility(-math.log(3.85), (0.1355, 0.1365), "=", 19, 1)
+    assert f["short_arm"] == "b" and not f["feasible"] and 1.5 < -f["o_minus_e"] < 1.8
+    assert C.feasibility(-math.log(3.85), (0.1355, 0.1365), "=", 19, 4)["short_arm"] == ""

@@ -34,6 +34,13 @@ from cart19.record import design
 #: the HR tolerance on the log scale (issue 16: within 2%)
 LOG_HR_TOL = 0.02
 _Z = 1.959963984540054
+#: significant digits of the computed columns of :func:`caption_table`: the last bits of a
+#: log-rank P differ between BLAS builds, and a table must read the same on every machine
+SIG = 4
+
+
+def _sig(x: float) -> float:
+    return float(f"{x:.{SIG}g}") if np.isfinite(x) else x
 
 
 def _printed_as(text, value: float) -> str:
@@ -83,11 +90,13 @@ def feasibility(k: float, p_win: tuple[float, float], cmp: str, o_a: int, o_b: i
         chi2 = 0.5 * (chi2 + float(stats.chi2.isf(p_win[0], 1)))
     d = o_a + o_b
     if k == 0 or d == 0:
-        return {"v_needed": np.nan, "v_max": np.nan, "feasible": False}
+        return {"v_needed": np.nan, "v_max": np.nan, "feasible": False, "o_minus_e": np.nan,
+                "short_arm": ""}
     v, delta = chi2 / k ** 2, chi2 / k
     e_a, e_b = o_a - delta, o_b + delta
     v_max = e_a * e_b / d if (e_a > 0 and e_b > 0) else 0.0
-    return {"v_needed": v, "v_max": v_max, "feasible": bool(v <= v_max)}
+    return {"v_needed": v, "v_max": v_max, "feasible": bool(v <= v_max), "o_minus_e": delta,
+            "short_arm": "a" if e_a <= 0 else "b" if e_b <= 0 else ""}
 
 
 def caption_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
@@ -119,6 +128,11 @@ def caption_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                 reason = (f"HR {chk['hr']} ({chk['ci'][0]}-{chk['ci'][1]}) implies P "
                           f"{chk['implied_p'][0]:.2g}-{chk['implied_p'][1]:.2g}, not {chk['p_cmp']} "
                           f"{chk['p']}: the triple cannot share one variance")
+            elif feas["short_arm"]:
+                arm, o = feas["short_arm"], (o_a if feas["short_arm"] == "a" else o_b)
+                reason = (f"self-consistent, but arm {arm} would need more than "
+                          f"{abs(feas['o_minus_e']):.2f} events (observed minus expected "
+                          f"{feas['o_minus_e']:+.2f} for arm a); this cohort's arm {arm} has {o}")
             elif not feas["feasible"]:
                 reason = (f"self-consistent, but needs V = {feas['v_needed']:.1f} and this cohort's arms' "
                           f"{o_a} + {o_b} events allow at most {feas['v_max']:.1f}")
@@ -128,10 +142,11 @@ def caption_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                          "orientation": spec.hr.orientation, "variant": spec.hr.variant,
                          "printed_hr": float(chk["hr"]), "printed_ci": f"{chk['ci'][0]}-{chk['ci'][1]}",
                          "printed_p": f"{'<' if chk['p_cmp'] == '<' else ''}{chk['p']}",
-                         "implied_p_low": chk["implied_p"][0], "implied_p_high": chk["implied_p"][1],
+                         "implied_p_low": _sig(chk["implied_p"][0]),
+                         "implied_p_high": _sig(chk["implied_p"][1]),
                          "consistent": chk["consistent"], "events_a": o_a, "events_b": o_b,
-                         "v_needed": feas["v_needed"], "v_max": feas["v_max"],
+                         "v_needed": _sig(feas["v_needed"]), "v_max": _sig(feas["v_max"]),
                          "feasible": feas["feasible"], "target": chk["consistent"] and feas["feasible"],
-                         "reproduced_hr": float(r["hr"]), "reproduced_p": float(r["p"]),
+                         "reproduced_hr": _sig(float(r["hr"])), "reproduced_p": _sig(float(r["p"])),
                          "hr_met": bool(hr_ok), "p_met": bool(p_ok), "reason": reason})
     return pd.DataFrame(rows)
