@@ -57,6 +57,13 @@ def parse(path: Path) -> Design:
 
 def _literals(d: Design):
     """(key path, literal list) of every ``where`` in the design."""
+    yield from _group_literals(d)
+    yield from _table_literals(d)
+    yield from _row_literals(d)
+
+
+def _group_literals(d: Design):
+    """Groups, rate comparisons and the outcomes of Table 3."""
     for k, g in d.groups.items():
         yield f"groups.{k}.where", g.where
     for k, rc in d.rate_comparisons.items():
@@ -66,6 +73,10 @@ def _literals(d: Design):
     for o, out in d.table3.outcomes.items():
         if out.where is not None:
             yield f"table3.outcomes.{o}.where", out.where
+
+
+def _table_literals(d: Design):
+    """The levels and arms of Tables 3-4, implications, the populations of Tables 1-2."""
     for tab, factors in (("table3.factors", d.table3.factors),
                          ("table4.characteristics", d.table4.characteristics)):
         for f, fac in factors.items():
@@ -77,6 +88,10 @@ def _literals(d: Design):
         yield f"implications.{k}", (k,) + tuple(implied)
     for tab in ("table1", "table2"):
         yield f"{tab}.population", getattr(d, tab).population
+
+
+def _row_literals(d: Design):
+    """The counts of Tables 1-2 and the text, summaries, ranges, Table 5's covariates."""
     for key, _, spec in _row_specs(d):
         yield f"{key}.n", spec.n
         if spec.N is not None:
