@@ -20,7 +20,8 @@ TOC (``book/_toc.yml``) and sidebar, checks that it
   size of each text times the displayed width over the drawing's width); at both widths no table
   is cut ("..." cells, "N rows x M columns"), every figure is an SVG with a real alt text, every
   figure of a page that warns of reconstructed data carries the "Reconstructed cohort" mark in the
-  image and the word in its caption, and every download link (``data:`` CSV or file) resolves to
+  image and the word in its caption, one search control is in view, no code cell or "Show code
+  cell" toggle is on the page (the code is in the notebooks), and every download link (``data:`` CSV or file) resolves to
   what it promises.
 
 The search page is exercised by typing a chapter-title word into the theme's search box, and
@@ -510,6 +511,16 @@ _READING_JS = r"""async () => {
     const out = {tables: [], truncated: [], figures: [], downloads: [], width: window.innerWidth,
                  warns: [...main.querySelectorAll('.admonition.warning')].some(
                      a => /reconstruct/i.test(a.textContent))};
+    const visible = e => { const r = e.getBoundingClientRect();
+                           return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
+    // one search control in view (the theme's header and sidebar each drew one, overlapping)
+    out.searches = [...document.querySelectorAll('.search-button-field, button.search-button, form.bd-search')]
+        .filter(e => !e.closest('.search-button__wrapper') && visible(e))
+        .map(e => e.className + ' at ' + Math.round(e.getBoundingClientRect().left) + ',' +
+                  Math.round(e.getBoundingClientRect().top));
+    // code toggles on the page ("Show code cell source/content"): pages show results, not code
+    out.toggles = [...main.querySelectorAll('details.hide, .tag_hide-input, .tag_hide-cell, .tag_hide-output, div.cell_input')]
+        .filter(visible).map(e => (e.closest('.cell') || e).className.slice(0, 80));
     document.querySelectorAll('details').forEach(d => { d.open = true; });
     for (const t of main.querySelectorAll('table')) {
         const r = t.getBoundingClientRect();
@@ -577,6 +588,11 @@ WIDE_FIGURES = ("fig-forest", "fig-swimmer")
 def reading_problems(content: dict, check_width: bool) -> list[str]:
     """What :data:`_READING_JS` found that a reader would not accept (see the module docstring)."""
     problems = list(content["truncated"])
+    if len(content["searches"]) > 1:
+        problems.append(f"{len(content['searches'])} search controls in view: {content['searches']}")
+    if content["toggles"]:
+        problems.append(f"code on the page (a 'Show code cell' toggle or a code cell): "
+                        f"{content['toggles']}")
     if check_width:
         for t in content["tables"]:
             if t["right"] > t["limit"] + 1 or t["scroll"] > 1:
@@ -724,7 +740,7 @@ def test_search_finds_a_chapter(context, book_url):
     page, visit = _open(context, urllib.parse.urljoin(book_url, urllib.parse.quote(PAGES[0])))
     try:
         # Type into the theme's search box (the dialog opened by the search button), as a reader would.
-        page.locator("button.search-button, .search-button-field").first.click()
+        page.locator("button.search-button:visible, .search-button-field:visible").first.click()
         box = page.locator("form.bd-search input[name='q']:visible").first
         box.fill(word)
         with page.expect_navigation(wait_until="load"):

@@ -1,0 +1,173 @@
+"""The book's structure (issue 15 item 5): sidebar parts, methods after the paper's sections, a
+bibliography cited with {cite}, a footer that names the sources a page was built from, and no code
+on the pages (the notebooks keep it).
+
+Source-level tests run on every checkout; the rendered-html tests run when book/_build/html exists
+(``python -m cart19 build``) and are skipped otherwise.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from pybtex.database import parse_file
+
+from cart19.presentation import sphinx_book
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "book" / "_build" / "html" / "book"
+BIB = ROOT / "book" / "references.bib"
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.md"))
+PAGES = CHAPTERS + [ROOT / "book" / "intro.md"]
+CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+
+PARTS = ["The paper, reproduced", "Beyond the paper", "How it was made"]
+
+
+def toc():
+    return yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def test_sidebar_has_the_three_parts_in_order():
+    assert [p["caption"] for p in toc()["parts"]] == PARTS
+
+
+def test_every_chapter_is_in_one_part_and_methods_come_after_the_paper():
+    files = [c["file"] for p in toc()["parts"] for c in p["chapters"]]
+    stems = [f"book/{p.stem}" for p in CHAPTERS]
+    assert sorted(set(files) & set(stems)) == sorted(stems) and len(files) == len(set(files))
+    part_of = {c["file"]: i for i, p in enumerate(toc()["parts"]) for c in p["chapters"]}
+    # the paper's sections (01, 04-12) in the first part; the audit and the reconstruction, which
+    # say how the data were made, in the last, after everything the paper reports
+    assert part_of["book/01_design"] == 0 and part_of["book/07_longterm"] == 0
+    assert part_of["book/02_audit"] == 2 and part_of["book/03_reconstruction"] == 2
+    assert files.index("book/02_audit") > files.index("book/12_scorecard")
+    assert part_of["book/references"] == 2
+
+
+def cited_keys():
+    keys = {}
+    for page in PAGES:
+        for group in CITE.findall(page.read_text()):
+            for key in group.split(","):
+                keys.setdefault(key.strip(), page.name)
+    return keys
+
+
+def test_every_citation_is_in_the_bibliography():
+    bib = parse_file(str(BIB)).entries
+    missing = {k: page for k, page in cited_keys().items() if k not in bib}
+    assert not missing, f"cited but not in book/references.bib: {missing}"
+
+
+def test_the_bibliography_holds_what_the_book_relies_on():
+    """The paper, the methods the book relies on (Guyot 2012, lifelines, GraphPad's HR
+    definitions), and the trials of the paper's reference list that the book compares with."""
+    bib = parse_file(str(BIB)).entries
+    assert {"zhang2020", "guyot2012", "lifelines", "graphpad_survival"} <= set(bib)
+    assert bib["zhang2020"].fields["doi"] == "10.1182/bloodadvances.2020001466"
+    cited = cited_keys()
+    assert {"zhang2020", "guyot2012", "lifelines", "graphpad_survival"} <= set(cited)
+    # every trial the book cites is one the paper's own reference list names (by first author
+    # and year): the book does not invent context the paper did not use
+    paper = (Path("/work/shared/paper/zhang2020_bloodadv_cd19_cart_ball.txt"))
+    refs = paper.read_text() if paper.exists() else ""
+    if not refs:
+        pytest.skip("the paper's text is not on this machine")
+    trials = [k for k in cited if bib[k].fields.get("journal", "") in
+              {"New England Journal of Medicine", "Blood", "Lancet", "Leukemia",
+               "Science Translational Medicine", "Journal of Clinical Investigation"}]
+    assert trials
+    for key in trials:
+        first = bib[key].persons["author"][0].last_names[0].replace("{\\`e}", "è")
+        year = bib[key].fields["year"]
+        assert re.search(rf"{re.escape(first)} [A-Z]+,.*{year}", refs), (key, first, year)
+
+
+def test_reference_list_labels_read_author_year():
+    style = sphinx_book.AuthorYearStyle()
+    bib = parse_file(str(BIB))
+    labels = dict(zip(bib.entries, style.format_labels(bib.entries.values())))
+    assert labels["zhang2020"] == "Zhang et al., 2020"
+    assert labels["kaplan1958"] == "Kaplan and Meier, 1958"
+    assert labels["guyot2012"] == "Guyot et al., 2012"  # four authors
+    assert labels["cox1972"] == "Cox, 1972"
+    assert all(not re.fullmatch(r"\d+", v) for v in labels.values())
+
+
+def _git(cwd, *args, env=None):
+    return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True,
+                          text=True, env=env).stdout.strip()
+
+
+def test_footer_is_the_commit_and_its_date_not_the_clock(tmp_path):
+    import os
+    env = dict(os.environ, GIT_AUTHOR_DATE="2021-02-03T04:05:06Z",
+               GIT_COMMITTER_DATE="2021-02-03T04:05:06Z", GIT_AUTHOR_NAME="t",
+               GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "f").write_text("x")
+    _git(tmp_path, "add", "f")
+    _git(tmp_path, "commit", "-qm", "c", env=env)
+    _git(tmp_path, "remote", "add", "origin", "git@github.com:owner/cart19.git")
+    info = sphinx_book.commit_info(tmp_path)
+    assert info["date"] == "2021-02-03" and len(info["commit"]) == 40
+    footer = sphinx_book.footer_html("1.2.3", info)
+    assert "cart19 1.2.3" in footer and info["short"] in footer and "2021-02-03" in footer
+    assert 'href="https://github.com/owner/cart19"' in footer
+    assert f'href="https://github.com/owner/cart19/commit/{info["commit"]}"' in footer
+    assert sphinx_book.footer_html("1.2.3", info) == footer  # same commit, same footer
+    assert "reconstructed cohort" in footer
+    # an explicit URL wins over the remote; a copy without history says so
+    assert "https://example.org/x" in sphinx_book.footer_html("1", info, "https://example.org/x")
+    bare = sphinx_book.footer_html("1", sphinx_book.commit_info(tmp_path / "nogit"))
+    assert "without git history" in bare
+
+
+def test_pages_show_no_code_that_only_draws():
+    """Cells of the chapters that draw a table or figure carry remove-input (the code stays in
+    notebooks/*.md, which JupyterLab opens); only the parameters cell remains as code."""
+    shown = []
+    for page in CHAPTERS:
+        text = page.read_text()
+        for m in re.finditer(r"```\{code-cell\}[^\n]*\n((?::[^\n]*\n)*)", text):
+            opts = m.group(1)
+            if "parameters" in opts or "remove-input" in opts or "remove-cell" in opts:
+                continue
+            shown.append(f"{page.name}:{text[:m.start()].count(chr(10)) + 1}")
+    assert not shown, f"code cells shown on the page: {shown}"
+
+
+@pytest.fixture(scope="module")
+def html_pages():
+    if not HTML.exists():
+        pytest.skip("book not built (python -m cart19 build)")
+    return {p.name: p.read_text() for p in sorted(HTML.glob("*.html"))}
+
+
+def test_every_page_has_the_footer(html_pages):
+    for name, text in html_pages.items():
+        assert 'class="cart19-footer"' in text, name
+        m = re.search(r'<p class="cart19-footer">(.*?)</p>', text, re.S)
+        assert re.search(r"cart19 \S+", m.group(1)), name
+        assert ("built from commit" in m.group(1) or "without git history" in m.group(1)), name
+
+
+def test_rendered_references_and_citations(html_pages):
+    refs = html_pages["references.html"]
+    entries = re.findall(r'role="doc-biblioentry"', refs)
+    assert len(entries) == len(parse_file(str(BIB)).entries)
+    assert "Zhang et al., 2020" in refs and "Guyot et al., 2012" in refs
+    # a citation links to its entry on the references page
+    assert re.search(r'class="bibtex-citation"[^>]*>\[<a class="reference internal" '
+                     r'href="references.html#', html_pages["07_longterm.html"])
+    assert "{cite" not in "".join(html_pages.values())  # no unrendered role
+
+
+def test_rendered_sidebar_parts(html_pages):
+    captions = re.findall(r'<p aria-level="2" class="caption"[^>]*>\s*<span class="caption-text">'
+                          r'([^<]+)</span>', html_pages["intro.html"])
+    assert captions == PARTS
