@@ -200,6 +200,7 @@ class CountSpec(_Model):
     note: str | None = None
     also: tuple[AlsoTarget, ...] = ()
     label: str | None = None
+    fitted_by: Literal["continuous"] | None = None  #: fitted by the continuous stage, not the MILP
 
     @property
     def fitted(self) -> tuple[str, ...]:
@@ -269,6 +270,7 @@ class DateEntry(_Model):
 
 class Design(_Model):
     attributes: dict[str, object]
+    implications: dict[str, tuple[str, ...]]
     days: dict[str, Day]
     endpoints: dict[str, Endpoint]
     groups: dict[str, Group]
@@ -291,6 +293,17 @@ class Design(_Model):
     # ---------------------------------------------------------------- derived views
     def where(self, group: str) -> tuple[str, ...]:
         return self.groups[group].where
+
+    def closure(self, lits) -> frozenset[str]:
+        """A conjunction of literals with every attribute its positive literals imply added
+        (``implications``): two groups with the same closure are the same patients."""
+        out, todo = set(lits), [x for x in lits if not x.startswith("~")]
+        while todo:
+            for y in self.implications.get(todo.pop(), ()):
+                if y not in out:
+                    out.add(y)
+                    todo.append(y)
+        return frozenset(out)
 
     def hr_table(self) -> pd.DataFrame:
         """One row per printed HR or CI of a Figure 3-7 comparison.
@@ -458,6 +471,8 @@ def _literals(d: Design):
                 yield f"{tab}.{f}.levels.{lv}.where", level.where
     for a, arm in d.table4.arms.items():
         yield f"table4.arms.{a}.where", arm.where
+    for k, implied in d.implications.items():
+        yield f"implications.{k}", (k,) + tuple(implied)
     for tab in ("table1", "table2"):
         yield f"{tab}.population", getattr(d, tab).population
     for key, _, spec in _row_specs(d):
