@@ -624,6 +624,7 @@ def test_render_is_atomic_and_strict(repo):
     static = repo.book / "_static"  # the real _config.yml serves book/_static (vendored MathJax)
     static.mkdir()
     (static / "placeholder.txt").write_text("static files of the test book\n")
+    (repo.book / "references.bib").write_text("")  # the real _config.yml loads book/references.bib
     (repo.book / "intro.md").write_text("# Intro\n\nSee {ref}`a-label`.\n\n(a-label)=\n## Here\n")
     r = B.run(repo, jobs=2)
     assert r["rendered"] and (repo.html / "book" / "01_a.html").exists()
