@@ -14,11 +14,23 @@ LAB_ARGS ?=
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 0
 
+# The venv: Python 3.11 is checked first (another version is refused before anything is created);
+# the lock is installed with uv (pinned in the lock itself; parallel downloads and a shared cache),
+# falling back to pip; a venv whose install failed is removed, so none is ever left half made (a
+# leftover without the .installed stamp is removed and made anew).
+UV_PIN = $(shell grep -m1 '^uv==' requirements.lock)
 $(VENV)/.installed: requirements.lock pyproject.toml
-	test -x $(VPY) || $(PY) -m venv $(VENV)
-	$(VPY) -m pip install -q --upgrade pip
-	$(VPY) -m pip install -q -r requirements.lock
-	$(VPY) -m pip install -q --no-deps -e .
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null || { \
+	    echo "make: cart19 needs Python 3.11; '$(PY)' is $$($(PY) --version 2>/dev/null || echo 'not found'): use make PY=python3.11" >&2; \
+	    exit 1; }
+	@if [ -d $(VENV) ] && { [ ! -f $@ ] || ! $(VPY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; }; then \
+	    echo "make: removing $(VENV): an earlier install did not finish (or another Python made it)"; rm -rf $(VENV); fi
+	@test -x $(VPY) || $(PY) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	@{ { $(VPY) -m pip install -q "$(UV_PIN)" && $(VENV)/bin/uv pip install -q --python $(VPY) -r requirements.lock \
+	       && $(VENV)/bin/uv pip install -q --python $(VPY) --no-deps -e .; } \
+	   || { echo "make: uv failed; installing with pip" >&2; $(VPY) -m pip install -q -r requirements.lock \
+	        && $(VPY) -m pip install -q --no-deps -e .; }; } \
+	  || { echo "make: installing requirements.lock into $(VENV) failed; $(VENV) removed" >&2; rm -rf $(VENV); exit 1; }
 	touch $@
 
 .PHONY: venv book test lab bench check
@@ -33,7 +45,7 @@ book: venv
 check: venv
 	$(VPY) -m cart19 build --check
 
-# Unit tests of lib/ plus strict nbval on the committed, executed notebooks book/NN_*.ipynb.
+# Lint (ruff), unit tests of lib/ plus strict nbval on the committed, executed notebooks book/NN_*.ipynb.
 # The notebooks' kernels start in book/, so their relative paths ("../data/...") resolve as in notebooks/.
 # pytest exit 5 ("no tests collected") is a failure, like any other non-zero exit.
 NOTEBOOKS_EXECUTED = $(wildcard book/[0-9][0-9]_*.ipynb)
@@ -43,6 +55,7 @@ NOTEBOOKS_EXECUTED = $(wildcard book/[0-9][0-9]_*.ipynb)
 # tests/test_determinism.py makes one fresh clean build (minutes) and compares it with the committed
 # book; --no-loadscope-reorder lets tests/conftest.py schedule it first, so it overlaps the rest.
 test: venv
+	$(VPY) -m ruff check --extend-ignore C901 lib tests bench   # complexity: tests/test_code_limits.py
 	$(VPY) -m cart19 build --check || { echo "make test: book/*.ipynb are stale: run 'make book' and commit them" >&2; exit 1; }
 	$(VPY) -m cart19 build
 	@rc=0; $(VPY) -m pytest -p no:cacheprovider -n 2 --dist loadscope --no-loadscope-reorder \

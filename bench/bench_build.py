@@ -1,21 +1,23 @@
-"""Bench section "build": our `python -m cart19 build` against plain jupyter-book (issue 2, item 6).
+"""Bench section "build": set-up, rebuilds and tests, measured side by side in one run (issue 18).
 
-Cases, in a throw-away copy of the working tree (the real book/ is never touched):
-  a. cold build, empty caches (no manifest, no .cache/build, no book/_build, no executed notebooks);
-  b. rebuild with nothing changed;
-  c. rebuild after editing one notebook (a markdown line appended to the first chapter);
-  d. the same book built the usual way: `jupyter-book build --all` with execute_notebooks: force
-     (myst-nb executes notebooks/NN_*.md one after another, in notebooks/).
-Goals: b <= 3 s with 0 notebooks executed; a <= 0.6 x d.
-Notebooks whose `cart19.reads` cannot be satisfied in the copy (a data file nobody has produced yet)
-are left out of every case, and listed in the result.
+Cases, each in a throw-away copy of the working tree (the real book/ is never touched):
+  setup    `make book` in a fresh clone: the venv from requirements.lock (uv, shared cache) and a build
+           that executes nothing and renders;
+  one      one chapter re-executed and re-rendered: `build -p landmark_days 182 --only 07`, then an
+           edit of chapter 07 and `build --only 07`;
+  noop     `build` with nothing changed;
+  cold     a cold build: no manifest, no executed notebooks, no build cache, no html;
+  plain    the same book the usual way: `jupyter-book build --all` with execute_notebooks: force;
+  test     `make test` in the fresh clone.
+Goals (issue 18): setup < 45 s on 2 cores; one < 10 s; cold <= 0.2 x plain; test < 6 min; and noop
+<= 3 s with nothing executed. Set BENCH_SKIP="plain test" (names) to leave long cases out.
 """
 from __future__ import annotations
 
-import ast
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,34 +26,7 @@ import yaml
 
 from common import copy_repo, measure
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
-from cart19.book import build as B  # noqa: E402
-
-
-def _buildable(layout: B.Layout) -> tuple[list[str], list[str]]:
-    nbs = B.discover(layout)
-    graph = B.module_graph(layout.lib)
-    tree = ast.parse((layout.lib / "__init__.py").read_text())
-    defined = {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
-               if isinstance(t, ast.Name)}
-    defined |= {a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
-                for a in n.names}
-    defined |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
-
-    def missing_module(name: str) -> bool:  # `import cart19.x` of a module nobody has written yet
-        top = ".".join(name.split(".")[:2])
-        return top not in graph and name.split(".")[1] not in defined
-
-    kept = {nb.stem: nb for nb in nbs if not any(missing_module(m) for m in nb.imports)}
-    while True:
-        written = {w for nb in kept.values() for w in nb.writes}
-        bad = [s for s, nb in kept.items()
-               if any(not (layout.root / r).exists() and r not in written for r in nb.reads)]
-        if not bad:
-            break
-        for s in bad:
-            kept.pop(s)
-    return sorted(kept), sorted(nb.stem for nb in nbs if nb.stem not in kept)
+GOALS = {"setup": 45.0, "one": 10.0, "cold_over_plain": 0.2, "test": 360.0, "noop": 3.0}
 
 
 def _counts(output: str) -> dict:
@@ -59,60 +34,103 @@ def _counts(output: str) -> dict:
     return dict(zip(("executed", "cached", "failed"), map(int, m.groups()))) if m else {}
 
 
+def _render_seconds(output: str) -> float | None:
+    m = re.search(r"rendered in ([\d.]+) s", output)
+    return float(m.group(1)) if m else None
+
+
+class Cases:
+    """Runs the cases, one row each."""
+
+    def __init__(self, repo: Path, skip: set[str]):
+        self.repo, self.skip = repo, skip
+        self.rows: list[dict] = []
+        self.outputs: dict[str, str] = {}
+        self.env = {k: v for k, v in os.environ.items() if k not in ("CART19_ROOT", "PYTHONPATH")}
+        self.python = str(repo / ".venv" / "bin" / "python")
+
+    def case(self, name: str, cmd: list[str], env: dict | None = None) -> dict:
+        if name.split()[0] in self.skip:
+            return {}
+        r = measure(cmd, self.repo, env or self.env)
+        self.outputs[name] = r.pop("output")
+        render = _render_seconds(self.outputs[name])
+        row = {"case": name, **r, **_counts(self.outputs[name])}
+        if render is not None:
+            row["render_s"] = render
+        self.rows.append(row)
+        print(f"  {name}: {row['seconds']} s", flush=True)
+        return row
+
+    def build(self, *args: str) -> list[str]:
+        return [self.python, "-m", "cart19", "build", *args]
+
+
+def _plain_command(repo: Path, out: Path) -> list[str]:
+    """jupyter-book executing the MyST sources itself, one after another, in notebooks/."""
+    config = yaml.safe_load((repo / "_config.yml").read_text())
+    config["execute"] = {"execute_notebooks": "force", "timeout": -1}
+    (repo / "_config_force.yml").write_text(yaml.safe_dump(config))
+    stems = sorted(p.stem for p in (repo / "notebooks").glob("[0-9][0-9]_*.md"))
+    toc = {"format": "jb-book", "root": "book/intro", "chapters": [{"file": f"notebooks/{s}"} for s in stems]}
+    (repo / "_toc_force.yml").write_text(yaml.safe_dump(toc))
+    return [str(repo / ".venv" / "bin" / "jupyter-book"), "build", str(repo), "--all", "--config",
+            str(repo / "_config_force.yml"), "--toc", str(repo / "_toc_force.yml"), "--path-output", str(out)]
+
+
+def _clear_build(repo: Path) -> None:
+    (repo / "book" / "build-manifest.json").unlink(missing_ok=True)
+    shutil.rmtree(repo / ".cache" / "build", ignore_errors=True)
+    shutil.rmtree(repo / "book" / "_build", ignore_errors=True)
+    for p in (repo / "book").glob("[0-9][0-9]_*.ipynb"):
+        p.unlink()
+
+
+def _goal(name: str, measured: float | None, limit: float, unit: str = "s") -> dict:
+    ok = measured is not None and measured < limit if unit == "s" else measured is not None and measured <= limit
+    shown = "skipped" if measured is None else f"{measured:.2f} {unit}".strip()
+    return {"goal": f"{name} {'<' if unit == 's' else '<='} {limit} {unit}".strip(), "measured": shown, "met": ok}
+
+
 def run() -> dict:
+    skip = set(os.environ.get("BENCH_SKIP", "").split())
     tmp = Path(tempfile.mkdtemp(prefix="cart19-bench-"))
     try:
         repo = copy_repo(tmp / "repo")
-        layout = B.Layout(repo)
-        kept, dropped = _buildable(layout)
-        for stem in dropped:
-            (layout.notebooks / f"{stem}.md").unlink()
-            (layout.book / f"{stem}.ipynb").unlink(missing_ok=True)
-        env = dict(os.environ, PYTHONPATH=str(repo / "lib"), CART19_ROOT=str(repo),
-                   PYTHONHASHSEED="0", SOURCE_DATE_EPOCH="0")
-        build = [sys.executable, "-m", "cart19", "build", "--root", str(repo)]
-        rows, outputs = [], {}
-
-        def case(name, cmd):
-            r = measure(cmd, repo, env)
-            outputs[name] = r.pop("output")
-            rows.append({"case": name, **r, **_counts(outputs[name])})
-            return rows[-1]
-
-        # a. cold
-        layout.manifest.unlink(missing_ok=True)
-        shutil.rmtree(layout.cache, ignore_errors=True)
-        shutil.rmtree(layout.book / "_build", ignore_errors=True)
-        for p in layout.book.glob("[0-9][0-9]_*.ipynb"):
-            p.unlink()
-        a = case("a cold build (empty caches)", build)
-        b = case("b rebuild, nothing changed", build)
-        first = layout.notebooks / f"{kept[0]}.md"
-        first.write_text(first.read_text() + "\nA line added by the benchmark.\n")
-        c = case(f"c rebuild after editing {kept[0]}", build)
-
-        # d. the usual way: jupyter-book executes the MyST sources itself
-        config = yaml.safe_load((repo / "_config.yml").read_text())
-        config["execute"] = {"execute_notebooks": "force", "timeout": -1}
-        (repo / "_config_force.yml").write_text(yaml.safe_dump(config))
-        toc = {"format": "jb-book", "root": "book/intro",
-               "chapters": [{"file": f"notebooks/{s}"} for s in kept]}
-        (repo / "_toc_force.yml").write_text(yaml.safe_dump(toc))
-        jb = str(Path(sys.executable).parent / "jupyter-book")
-        d = case("d plain jupyter-book build --all (force)",
-                 [jb, "build", str(repo), "--all", "--config", str(repo / "_config_force.yml"),
-                  "--toc", str(repo / "_toc_force.yml"), "--path-output", str(tmp / "plain")])
-        failed = {r["case"]: outputs[r["case"]][-3000:] for r in rows if r["returncode"] != 0}
-        goals = [
-            {"goal": "b <= 3 s and 0 notebooks executed",
-             "measured": f"{b['seconds']} s, {b.get('executed')} executed",
-             "met": b["seconds"] <= 3 and b.get("executed") == 0},
-            {"goal": "a <= 0.6 x d", "measured": f"{a['seconds']} s vs 0.6 x {d['seconds']} s = "
-                                                 f"{0.6 * d['seconds']:.1f} s ({a['seconds'] / d['seconds']:.2f} x)",
-             "met": a["seconds"] <= 0.6 * d["seconds"]},
-        ]
-        return {"rows": rows, "goals": goals, "notebooks": kept, "left_out_unbuildable": dropped,
-                "cpu_count": os.cpu_count(), "load_average_1min": round(os.getloadavg()[0], 2),
-                "error": failed or None}
+        subprocess.run(["git", "init", "-q"], cwd=repo, check=True)  # a clone is a git checkout
+        c = Cases(repo, skip)
+        setup = c.case("setup: make book in a fresh clone", ["make", "book"])
+        c.case("noop: build, nothing changed", c.build())
+        one = c.case("one: -p landmark_days 182 --only 07", c.build("-p", "landmark_days", "182", "--only", "07"))
+        seven = repo / "notebooks" / "07_longterm.md"
+        seven.write_text(seven.read_text() + "\nA line added by the benchmark.\n")
+        edit = c.case("one: edit of 07, build --only 07", c.build("--only", "07"))
+        c.case("one: back to the committed book", c.build())
+        noop = next((r for r in c.rows if r["case"].startswith("noop")), {})
+        seven.write_text(seven.read_text().replace("\nA line added by the benchmark.\n", ""))
+        saved = {p: p.read_bytes() for p in (repo / "book").glob("*") if p.is_file()}
+        _clear_build(repo)
+        cold = c.case("cold: build with empty caches", c.build())
+        plain = c.case("plain: jupyter-book build --all (force)", _plain_command(repo, tmp / "plain"))
+        for p, data in saved.items():  # the committed book again, for make test
+            p.write_bytes(data)
+        test = c.case("test: make test", ["make", "test"])
+        ratio = cold["seconds"] / plain["seconds"] if cold and plain else None
+        goals = [_goal("setup (fresh clone make book)", setup.get("seconds"), GOALS["setup"]),
+                 _goal("one chapter, parameter", one.get("seconds"), GOALS["one"]),
+                 _goal("one chapter, edit", edit.get("seconds"), GOALS["one"]),
+                 _goal("noop", noop.get("seconds"), GOALS["noop"]),
+                 _goal("cold / plain", ratio, GOALS["cold_over_plain"], unit="x"),
+                 _goal("make test", test.get("seconds"), GOALS["test"])]
+        failed = {r["case"]: c.outputs[r["case"]][-3000:] for r in c.rows if r["returncode"] != 0}
+        return {"rows": c.rows, "goals": goals, "cpu_count": os.cpu_count(),
+                "load_average_1min": round(os.getloadavg()[0], 2), "error": failed or None,
+                "notes": ["setup uses uv's shared cache (~/.cache/uv): a machine that has installed the lock "
+                          "before; a first install downloads every wheel"]}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).parent))
+    print(run())

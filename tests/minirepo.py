@@ -12,7 +12,7 @@ from pathlib import Path
 NOTEBOOK = """\
 ---
 jupytext: {{text_representation: {{extension: .md, format_name: myst}}}}
-kernelspec: {{name: python3, display_name: Python 3}}
+kernelspec: {{name: python3, display_name: Python 3, language: python}}
 cart19: {{reads: {reads}, writes: {writes}}}
 ---
 

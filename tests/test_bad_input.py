@@ -10,7 +10,7 @@ Every case below is one malformed input (a broken copy of a real file, made in t
 (c) ``test_build_refuses_and_keeps_the_book`` (marked ``slow``): ``python -m cart19 build`` run against
     a temporary copy of the repository (``CART19_ROOT``) holding the malformed input exits 1 with the
     same message *before any kernel starts*, and every file under the copy's ``book/`` (golden
-    ``*.ipynb``, manifest and, if present, ``_build/html``) has the same sha256 afterwards.
+    ``*.ipynb``, manifest and, if present, ``_build/html``) and ``data/`` has the same sha256 afterwards.
 
 The malformed files are derived at test time from the current valid inputs (so the cases follow the
 data as it changes); the row broken is chosen, and asserted, explicitly.
@@ -447,10 +447,9 @@ def copy_repo(src: Path, dest: Path) -> Path:
 
 
 def book_digest(root: Path) -> dict[str, str]:
-    """sha256 of every file under ``root/book``."""
-    book = root / "book"
-    return {p.relative_to(book).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(book.rglob("*")) if p.is_file()}
+    """sha256 of every file under ``root/book`` and ``root/data`` (the last good book and its data)."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for d in ("book", "data") for p in sorted((root / d).rglob("*")) if p.is_file()}
 
 
 def run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -508,8 +507,9 @@ def template(tmp_path_factory) -> Path:
     """One copy of the repository per module; each test copies it again (cheap, a few MB)."""
     root = copy_repo(REPO, tmp_path_factory.mktemp("template"))
     # prime the build's notebook-parsing memo (keyed by content hash) so each refused build is ~1 s
-    from cart19.book import build as B
-    B.discover(B.Layout(root))
+    from cart19.book import chapters as C
+    from cart19.book import layout as L
+    C.discover(L.Layout(root))
     # and the build's memo of input files found valid (.cache/build/valid.json, keyed by content):
     # each test's build then loads only the file it broke (that file's key no longer matches)
     memo: dict[str, str] = {}
@@ -582,7 +582,7 @@ def test_build_refuses_and_keeps_the_book(case, repo_copy):
     assert_names(cli_error(subprocess.CompletedProcess([], rc, out, err), "build"), file, column, row,
                  case.build_rule or case.rule)
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    assert not changed, f"book/ changed by a refused build: {changed[:10]}"
+    assert not changed, f"book/ or data/ changed by a refused build: {changed[:10]}"
 
 
 # ------------------------------------------------------------------------------ validate itself

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from cart19.book import build as B
+from cart19.book import chapters as C
+from cart19.book import execute as X
+from cart19.book import imports as I
+from cart19.book import keys as K
 from cart19.book import params as P
+from cart19.book import render as R
 from cart19.errors import InputError
 from cart19.paths import ROOT
 from minirepo import make_repo
@@ -35,7 +41,7 @@ def test_imported_modules_finds_every_import_form():
         def f():
             import cart19.zeta
     """)
-    found = B.imported_modules(code)
+    found = I.imported_modules(code)
     for mod in ["cart19.alpha", "cart19.beta", "cart19.gamma", "cart19.delta", "cart19.eps",
                 "cart19.zeta"]:
         assert mod in found
@@ -43,9 +49,9 @@ def test_imported_modules_finds_every_import_form():
 
 
 def test_relative_imports_resolve_inside_the_package():
-    assert "cart19.x" in B.imported_modules("from .x import y", current="cart19.a")
-    assert "cart19.x" in B.imported_modules("from . import x", current="cart19.a")
-    assert "cart19.sub.y" in B.imported_modules("from .y import z", current="cart19.sub.a")
+    assert "cart19.x" in I.imported_modules("from .x import y", current="cart19.a")
+    assert "cart19.x" in I.imported_modules("from . import x", current="cart19.a")
+    assert "cart19.sub.y" in I.imported_modules("from .y import z", current="cart19.sub.a")
 
 
 def test_a_module_docstring_line_ending_in_a_question_mark_keeps_its_imports(tmp_path):
@@ -53,15 +59,15 @@ def test_a_module_docstring_line_ending_in_a_question_mark_keeps_its_imports(tmp
     # IPython help and is blanked; inside a docstring that broke the parse and lost every import
     lib = _lib(tmp_path, {"a": 'def f():\n    """Why?\n    Because."""\n    from cart19 import b\n',
                           "b": ""})
-    assert "cart19.b" in B.module_graph(lib)["cart19.a"][1]
+    assert "cart19.b" in I.module_graph(lib)["cart19.a"][1]
 
 
 def test_every_real_module_import_is_seen():
     """Each lib module's graph entry lists what it imports at top level (none is parsed as empty)."""
     import ast
 
-    lib = Path(B.__file__).parents[1]
-    graph = B.module_graph(lib)
+    lib = Path(I.__file__).parents[1]
+    graph = I.module_graph(lib)
     for name, (path, found) in graph.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         top = {n.module for n in tree.body if isinstance(n, ast.ImportFrom) and n.module
@@ -81,91 +87,44 @@ def _lib(tmp_path: Path, modules: dict[str, str]) -> Path:
 def test_closure_follows_the_module_graph(tmp_path):
     lib = _lib(tmp_path, {"__init__": "", "a": "from cart19 import b\n", "b": "from .c import f\n",
                           "c": "def f(): pass\n", "unrelated": "import cart19.a\n"})
-    graph = B.module_graph(lib)
-    assert B.closure({"cart19.a"}, graph) == {"cart19", "cart19.a", "cart19.b", "cart19.c"}
+    graph = I.module_graph(lib)
+    assert I.closure({"cart19.a"}, graph) == {"cart19", "cart19.a", "cart19.b", "cart19.c"}
     # a name that is a function, not a module, is ignored
-    assert B.closure({"cart19.c.f"}, graph) == {"cart19", "cart19.c"}
+    assert I.closure({"cart19.c.f"}, graph) == {"cart19", "cart19.c"}
 
 
 def test_dependency_order_and_cycles(tmp_path):
     def nb(stem, reads=(), writes=()):
-        return B.Notebook(stem, tmp_path / f"{stem}.md", tmp_path / f"{stem}.ipynb", tuple(reads),
+        return C.Notebook(stem, tmp_path / f"{stem}.md", tmp_path / f"{stem}.ipynb", tuple(reads),
                           tuple(writes), frozenset(), {})
 
-    deps = B.order([nb("01_a", reads=["d/x"]), nb("02_b", writes=["d/x"]), nb("03_c")])
+    deps = C.order([nb("01_a", reads=["d/x"]), nb("02_b", writes=["d/x"]), nb("03_c")])
     assert deps == {"01_a": {"02_b"}, "02_b": set(), "03_c": set()}
     with pytest.raises(B.BuildError, match="cycle"):
-        B.order([nb("01_a", reads=["x"], writes=["y"]), nb("02_b", reads=["y"], writes=["x"])])
+        C.order([nb("01_a", reads=["x"], writes=["y"]), nb("02_b", reads=["y"], writes=["x"])])
     with pytest.raises(B.BuildError, match="written by both"):
-        B.order([nb("01_a", writes=["x"]), nb("02_b", writes=["x"])])
+        C.order([nb("01_a", writes=["x"]), nb("02_b", writes=["x"])])
 
 
 # ------------------------------------------------------------------------------ the build's own code
-FAKE_BUILD = '''\
-from __future__ import annotations
-import re
-
-PATTERN = re.compile("0x[0-9a-f]+")
-UNUSED = 3
-
-
-class Layout:
-    root: str = "."
-
-
-def scrub(text):
-    return PATTERN.sub("0xADDRESS", text)
-
-
-def normalize(node, layout: Layout):
-    node["text"] = scrub(node["text"])
-
-
-def execute(nb, layout: Layout):
-    normalize(nb, layout)
-
-
-def why(old, new):
-    return "a message"
-'''
-
-
-def test_code_names_follow_what_execute_uses_transitively():
-    names = B.code_names(("execute",), FAKE_BUILD)
-    # annotations (Layout), unused constants and unrelated functions are left out
-    assert set(names) == {"execute", "normalize", "scrub", "PATTERN"}
-    assert names["PATTERN"] == 'PATTERN = re.compile("0x[0-9a-f]+")'
-    with pytest.raises(B.BuildError, match="not_there"):
-        B.code_names(("not_there",), FAKE_BUILD)
-
-
-def test_code_hash_changes_with_the_scrubber_not_with_unrelated_code():
-    base = B.code_hash(("execute",), FAKE_BUILD)
-    assert B.code_hash(("execute",), FAKE_BUILD) == base  # deterministic
-    changed = {
-        "the scrubber's body": FAKE_BUILD.replace('"0xADDRESS"', '"0xADDR"'),
-        "a constant it uses": FAKE_BUILD.replace('"0x[0-9a-f]+"', '"0x[0-9a-fA-F]+"'),
-        "the normaliser": FAKE_BUILD.replace('node["text"] = scrub', 'node["txt"] = scrub'),
-    }
-    for what, text in changed.items():
-        assert B.code_hash(("execute",), text) != base, what
-    unrelated = {
-        "a message": FAKE_BUILD.replace("a message", "another message"),
-        "an unused constant": FAKE_BUILD.replace("UNUSED = 3", "UNUSED = 4"),
-        "a class used only in annotations": FAKE_BUILD.replace('root: str = "."', 'root: str = ".."'),
-    }
-    for what, text in unrelated.items():
-        assert B.code_hash(("execute",), text) == base, what
-
-
-def test_real_build_code_key_covers_the_normaliser_and_scrubbers():
-    names = B.code_names(B.EXECUTION_CODE, B._own_source())
-    for name in ("execute", "normalize", "_scrub_output", "_scrub_text", "_ADDRESS", "_STYLER_UUID",
-                 "_kernel_env", "KERNEL_ENV", "MATPLOTLIBRC"):
-        assert name in names, name
-    for name in ("run", "why", "plan", "check", "_parser", "render"):
-        assert name not in names, name
-    assert "render" in B.code_names(B.RENDER_CODE, B._own_source())
+def test_build_code_key_is_the_execution_modules_files(tmp_path):
+    """The key covers execute.py (normaliser, scrubbers, kernel set-up), sandbox.py and kernels.py,
+    byte for byte; the scheduler, the CLI, rendering do not re-execute anything."""
+    pkg = tmp_path / "book"
+    shutil.copytree(Path(K.__file__).parent, pkg)
+    base = K.build_code_hash(pkg)
+    assert K.build_code_hash(pkg) == base and K.build_code_hash() == base
+    for name in K.EXECUTION_MODULES:
+        f = pkg / f"{name}.py"
+        text = f.read_text()
+        f.write_text(text + "\n# edited\n")
+        assert K.build_code_hash(pkg) != base, name
+        f.write_text(text)
+    for name in ("schedule", "build", "render", "plan", "keys", "chapters"):
+        f = pkg / f"{name}.py"
+        f.write_text(f.read_text() + "\n# edited\n")
+    assert K.build_code_hash(pkg) == base
+    assert set(K.EXECUTION_MODULES) == {"execute", "sandbox", "kernels"}
 
 
 # -------------------------------------------------------------------------------------------- params
@@ -259,7 +218,7 @@ def test_real_params_have_ranges_that_refuse_the_issues_values():
 
 def test_an_empty_or_untitled_chapter_is_refused_before_any_kernel(repo, monkeypatch):
     started = []
-    monkeypatch.setattr(B, "execute", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(X, "execute", lambda *a, **k: started.append(a))
     (repo.root / "notebooks" / "03_empty.md").write_text("")
     with pytest.raises(InputError, match="notebooks/03_empty.md: the chapter is empty"):
         _build(repo)
@@ -306,12 +265,12 @@ def test_real_params_yml_documents_the_required_parameters():
 def test_real_notebooks_agree_with_params_yml_and_toc():
     layout = B.Layout(ROOT)
     ps = P.load_params(layout.params_yml)
-    notebooks = B.discover(layout)
+    notebooks = C.discover(layout)
     assert notebooks, "no notebooks/NN_*.md"
     for nb in notebooks:
         P.check_notebook(layout.rel(nb.source), nb.cell_params, ps)
-    toc = B.check_toc(layout, notebooks, write=False)
-    listed = B._toc_files(__import__("yaml").safe_load(toc))
+    toc = R.check_toc(layout, notebooks, write=False)
+    listed = R._toc_files(__import__("yaml").safe_load(toc))
     # (a generated _toc.yml may lag behind new notebooks: the build regenerates it before rendering)
     assert {f"book/{nb.stem}" for nb in notebooks} <= listed
 
@@ -320,10 +279,10 @@ def test_hand_edited_toc_missing_a_notebook_fails_clearly(tmp_path):
     layout = B.Layout(tmp_path)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n"
                                        "- file: book/01_a\n")
-    nbs = [B.Notebook(s, tmp_path / f"{s}.md", tmp_path / f"{s}.ipynb", (), (), frozenset(), {})
+    nbs = [C.Notebook(s, tmp_path / f"{s}.md", tmp_path / f"{s}.ipynb", (), (), frozenset(), {})
            for s in ("01_a", "02_b")]
     with pytest.raises(B.BuildError, match="does not list book/02_b"):
-        B.check_toc(layout, nbs)
+        R.check_toc(layout, nbs)
 
 
 def test_normalize_strips_run_specific_metadata():
@@ -338,7 +297,7 @@ def test_normalize_strips_run_specific_metadata():
     cell.outputs = [nbformat.v4.new_output("execute_result",
                                            {"text/plain": "<Axes at 0x7f3a2b4c5d60>"})]
     nb.cells.append(cell)
-    B.normalize(nb, None, {"seed": 1})
+    X.normalize(nb, None, {"seed": 1})
     assert "papermill" not in nb.metadata and nb.metadata["cart19"]["parameters"] == {"seed": 1}
     assert nb.metadata["language_info"]["version"] == "3.11"
     assert nb.cells[0].id == "cell-000" and nb.cells[0].metadata == {}
@@ -358,7 +317,7 @@ def test_normalize_writes_checkout_and_venv_paths_as_placeholders(tmp_path):
     cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=warning),
                     nbformat.v4.new_output("execute_result", {"text/plain": f"'{root}/data/x.csv'"})]
     nb.cells.append(cell)
-    B.normalize(nb, None, {}, root)
+    X.normalize(nb, None, {}, root)
     assert nb.cells[0].outputs[0]["text"] == (
         "REPO/lib/cart19/stats.py:12: RuntimeWarning: divide by zero\n"
         "SITE-PACKAGES/pandas/core/frame.py:3: FutureWarning: y\n")
@@ -428,21 +387,24 @@ def test_cache_reexecutes_exactly_what_changed(repo):
     assert _build(repo)["executed"] == 1
 
 
-def test_a_change_of_the_normaliser_code_reexecutes_everything(repo, monkeypatch, capsys):
-    """The cache key holds the source of the code that post-processes executed notebooks (no
-    --force needed after editing a scrubber); edits elsewhere in build.py keep the cache."""
+def test_a_change_of_the_normaliser_code_reexecutes_everything(repo, monkeypatch, capsys, tmp_path):
+    """The cache key holds the files of the code that post-processes executed notebooks (no --force
+    needed after editing a scrubber); edits elsewhere in cart19/book keep the cache. (The key is taken
+    from an edited copy of the package; the real code runs.)"""
     assert _build(repo)["executed"] == 2
-    real = B._own_source()
+    pkg = tmp_path / "book-copy"
+    shutil.copytree(Path(K.__file__).parent, pkg)
+    monkeypatch.setattr(K, "PACKAGE", pkg)
     # an edit of the scheduler's messages: not part of the key, nothing re-executes
-    edited = real.replace('reasons.append("requirements.lock")', 'reasons.append("the lock file")')
-    assert edited != real
-    monkeypatch.setattr(B, "_own_source", lambda: edited)
+    sched = pkg / "schedule.py"
+    sched.write_text(sched.read_text().replace('"(from an earlier, unfinished build)"', '"(kept)"'))
     assert _build(repo)["executed"] == 0
     # an edit of a scrubber (the address pattern): every notebook is stale and re-executes
-    scrubbed = real.replace('_ADDRESS = re.compile(r"(?<= at )0x[0-9a-fA-F]{6,16}")',
-                            '_ADDRESS = re.compile(r"(?<= at )0x[0-9a-fA-F]{4,16}")')
-    assert scrubbed != real
-    monkeypatch.setattr(B, "_own_source", lambda: scrubbed)
+    ex = pkg / "execute.py"
+    text = ex.read_text()
+    scrubbed = text.replace('0x[0-9a-fA-F]{6,16}', '0x[0-9a-fA-F]{4,16}')
+    assert scrubbed != text
+    ex.write_text(scrubbed)
     capsys.readouterr()
     assert B.check(repo) == 1
     assert "build code" in capsys.readouterr().out
@@ -451,7 +413,7 @@ def test_a_change_of_the_normaliser_code_reexecutes_everything(repo, monkeypatch
     assert "build code" in capsys.readouterr().out
     assert _build(repo)["executed"] == 0
     manifest = json.loads(repo.manifest.read_text())
-    assert {e["inputs"]["build_code"] for e in manifest["notebooks"].values()} == {B.build_code_hash()}
+    assert {e["inputs"]["build_code"] for e in manifest["notebooks"].values()} == {K.build_code_hash()}
 
 
 def test_executed_notebooks_are_byte_identical_across_runs(repo):
@@ -486,7 +448,7 @@ def test_failing_cell_stops_the_build_and_leaves_book_untouched(repo, capsys):
 
 def test_bad_parameters_and_missing_reads_are_refused_before_any_kernel(repo, monkeypatch):
     started = []
-    monkeypatch.setattr(B, "execute", lambda *a, **k: started.append(a))
+    monkeypatch.setattr(X, "execute", lambda *a, **k: started.append(a))
     with pytest.raises(InputError, match="unknown parameter 'sed'"):
         _build(repo, overrides=[("sed", "1")])
     with pytest.raises(InputError, match="must be of type int"):
@@ -602,7 +564,7 @@ def test_declared_writes_are_staged_installed_with_the_book_and_checked(repo, ca
     made = repo.root / "data" / "out" / "made.csv"
     assert made.read_text() == "m\n1\n" and (repo.root / "data" / "scratch" / "c1.csv").exists()
     entry = json.loads(repo.manifest.read_text())["notebooks"]["03_w"]
-    assert entry["writes"] == {"data/out/made.csv": B.sha256_path(made)}
+    assert entry["writes"] == {"data/out/made.csv": K.sha256_path(made)}
     assert B.check(repo) == 0
     # the written file edited or deleted: stale, and the next build makes it anew
     made.write_text("edited\n")

@@ -1,7 +1,6 @@
 """Schema of the reconstructed cohort and the loader's error messages (cart19.cohort.schema)."""
 from __future__ import annotations
 
-import shutil
 
 import pandas as pd
 import pytest

@@ -9,8 +9,10 @@ command line gives when formatted by the same function.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -74,22 +76,38 @@ class _Tables(HTMLParser):
             self._cell["text"].append(data)
 
 
-def _parse(html: str) -> list[list[dict]]:
+def _parse(html: str, columns: tuple[str, ...] = ("id", "status")) -> list[list[dict]]:
     p = _Tables()
     p.feed(html)
-    tables = [[r for r in t if "id" in r and "status" in r] for t in p.tables]
+    tables = [[r for r in t if all(c in r for c in columns)] for t in p.tables]
     return [t for t in tables if t]
 
 
-def _glued_tables(nb_path: Path):
+def _glued_html(nb_path: Path):
     nb = json.loads(nb_path.read_text(encoding="utf-8"))
     for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             name = (out.get("metadata", {}).get("scrapbook", {}) or {}).get("name")
             html = out.get("data", {}).get("application/papermill.record/text/html")
             if name and html:
-                for t in _parse("".join(html) if isinstance(html, list) else html):
-                    yield name, t
+                yield name, "".join(html) if isinstance(html, list) else html
+
+
+def _interactive(html: str) -> list[dict]:
+    """The rows of an interactive (itables) table: its data travel as ``data_json`` in the
+    page's script, one list per row in the columns of cart19.presentation.interactive.COLUMNS."""
+    from cart19.presentation import interactive
+    m = re.search(r'"data_json": ("(?:[^"\\]|\\.)*")', html)
+    if not m:
+        return []
+    keys = list(interactive.COLUMNS)
+    return [{k: unescape(v) for k, v in zip(keys, row)} for row in json.loads(json.loads(m.group(1)))]
+
+
+def _glued_tables(nb_path: Path):
+    for name, html in _glued_html(nb_path):
+        for t in _parse(html):
+            yield name, t
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +124,16 @@ def scorecard_json() -> dict[str, dict]:
     html = shown._repr_html_() if hasattr(shown, "_repr_html_") else str(shown)
     (rows,) = _parse(html)
     return {r["id"]: r for r in rows}
+
+
+def _interactive_rows() -> dict[str, list[tuple[str, dict]]]:
+    """claim id -> [(page:table, row), ...] over the interactive tables of every notebook."""
+    seen: dict[str, list[tuple[str, dict]]] = {}
+    for nb in sorted(BOOK.glob("[0-9][0-9]_*.ipynb")):
+        for name, html in _glued_html(nb):
+            for rec in _interactive(html):
+                seen.setdefault(rec["id"], []).append((f"{nb.stem}:{name}", rec))
+    return seen
 
 
 def _pages() -> dict[str, list[tuple[str, dict]]]:
@@ -135,8 +163,69 @@ def test_claims_read_the_same_on_every_page_and_in_the_scorecard(scorecard_json)
     assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:40])
 
 
+@pytest.fixture(scope="module")
+def scorecard_frame():
+    import pandas as pd
+    out = subprocess.run([sys.executable, "-m", "cart19", "scorecard", "--json"], check=True,
+                         capture_output=True, text=True, cwd=paths.ROOT).stdout
+    return pd.DataFrame(json.loads(out))
+
+
+def test_the_interactive_scorecard_is_the_scorecard(scorecard_frame):
+    """Chapter 12's interactive table (itables): every claim once, its status, basis and note
+    the scorecard's own strings, its values formatted as the static tables format them."""
+    from cart19.presentation import interactive
+    rows = _interactive_rows()
+    assert len(rows) == len(scorecard_frame), "the interactive scorecard does not list every claim"
+    card = scorecard_frame.set_index("id")
+    shown = interactive.scorecard_frame(scorecard_frame).set_index(interactive.COLUMNS["id"])
+    problems = []
+    for cid, where in sorted(rows.items()):
+        for page, rec in where:
+            note = card.loc[cid, "note"]
+            want = {"status": card.loc[cid, "status"], "basis": card.loc[cid, "basis"],
+                    "note": "" if note is None or note != note else str(note)}
+            want.update({c: unescape(shown.loc[cid, interactive.COLUMNS[c]])
+                         for c in ("published", "reproduced", "difference")})
+            problems += [f"{cid} {k}: {page} shows {rec[k]!r}, scorecard --json {v!r}"
+                         for k, v in want.items() if rec[k] != v]
+    assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:40])
+
+
 def test_every_claim_is_on_a_page(scorecard_json):
-    """The scorecard chapter's table lists every claim of the record."""
-    pages = _pages()
+    """Every claim of the record is shown on some page (static or interactive table)."""
+    pages = {**_pages(), **_interactive_rows()}
     missing = sorted(set(scorecard_json) - set(pages))
     assert not missing, missing[:20]
+
+
+def test_the_ensemble_pages_agree_with_the_scorecard_basis(scorecard_frame):
+    """Chapter 25: a statistic is "fixed by the fit" on the ensemble page exactly when the
+    scorecard does not call its P value emergent (a P of fitted counts, a t-test of fitted means
+    is derived), and the published P it shows is the claim's."""
+    from cart19.comparison import ensemble
+    from cart19.presentation import journal as J
+    from cart19.record.claims import load_claims
+    claims = load_claims(paths.ROOT / "data" / "published" / "claims.csv")
+    pub = ensemble.published_stats(claims).set_index("stat")
+    card = scorecard_frame.set_index("id")
+    seen, problems = 0, []
+    for nb in sorted(BOOK.glob("2[0-9]_*.ipynb")):
+        for name, html in _glued_html(nb):
+            for t in _parse(html, ("id", "verdict")):
+                for rec in t:
+                    stat = rec["id"]
+                    if stat not in pub.index:
+                        continue
+                    seen += 1
+                    pid = pub.loc[stat, "p_id"]
+                    fixed = rec["verdict"].startswith("fixed by the fit")
+                    emergent = card.loc[pid, "basis"] == "emergent"
+                    if fixed == emergent:
+                        problems.append(f"{nb.stem}:{name} {stat}: {rec['verdict'].splitlines()[0]!r}"
+                                        f" but {pid} is {card.loc[pid, 'basis']} in the scorecard")
+                    printed = J.fmt_p(pub.loc[stat, "p"], pub.loc[stat, "p_cmp"])
+                    if "p_pub" in rec and unescape(rec["p_pub"]) != printed:
+                        problems.append(f"{stat}: published P {rec['p_pub']!r}, claims.csv {printed!r}")
+    assert seen >= 60, f"only {seen} ensemble rows found"
+    assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:40])

@@ -18,7 +18,7 @@ Why the committed notebooks count as a clean build: each one was written by a re
 chapter in a fresh kernel, and ``build --check`` (run first, by `make test` and by this test) proves
 that its recorded cache key equals the key of the current inputs: the chapter's source, the lib
 modules it imports, the data it reads, its parameters, requirements.lock and the build's own
-execution and normalising code (:data:`cart19.book.build.EXECUTION_CODE`). What the key does not cover is
+execution and normalising code (:data:`cart19.book.keys.EXECUTION_MODULES`). What the key does not cover is
 whatever an incremental build may have lying around that a clean one lacks: ignored files
 (data/derived/, drawn ensemble cohorts), ``.cache/``, files a chapter reads without declaring them. If
 any of these changed a committed notebook, this comparison fails, as it should: the committed book
@@ -32,7 +32,7 @@ are a committed input (data/ensemble/ensemble_stats.csv under a content key), re
 re-solving with the same seed is the reconstruction's own test.
 
 ``test_execute_twice_gives_identical_bytes`` (two kernels, seconds) runs the build's own
-:func:`cart19.book.build.execute` twice on one chapter.
+:func:`cart19.book.execute.execute` twice on one chapter.
 """
 from __future__ import annotations
 
@@ -265,24 +265,26 @@ def _cheapest_notebook(notebooks: list) -> object:
 
 
 def test_execute_twice_gives_identical_bytes(tmp_path, monkeypatch):
-    """cart19.book.build.execute (papermill + the build's normalisation) twice on one notebook: same bytes."""
-    from cart19.book import build as B
+    """cart19.book.execute.execute (papermill + the build's normalisation) twice on one notebook: same bytes."""
+    from cart19.book import chapters as C
+    from cart19.book import execute as X
+    from cart19.book import layout as L
     from cart19.book import params as P
 
     root = clean_copy(tmp_path / "repo")
-    layout = B.Layout(root)
+    layout = L.Layout(root)
     # execute() needs the kernel environment the build sets (_kernel_env changes os.environ):
     # register every variable it touches with monkeypatch so that they are restored afterwards
-    for k in [*B.KERNEL_ENV, "MATPLOTLIBRC", "CART19_ROOT", "IPYTHONDIR"]:
+    for k in [*X.KERNEL_ENV, "MATPLOTLIBRC", "CART19_ROOT", "IPYTHONDIR"]:
         monkeypatch.setenv(k, os.environ.get(k, ""))
     monkeypatch.setenv("PYTHONPATH", str(root / "lib"))
-    B._kernel_env(layout)
-    nb = _cheapest_notebook(B.discover(layout))
+    X._kernel_env(layout)
+    nb = _cheapest_notebook(C.discover(layout))
     values = P.values(P.load_params(layout.params_yml))
     parameters = {k: values[k] for k in nb.cell_params if k in values}
     outs = [tmp_path / "first.ipynb", tmp_path / "second.ipynb"]
     for out in outs:
-        B.execute(nb, parameters, out, layout)
+        X.execute(nb, parameters, out, layout)
     first, second = (p.read_bytes() for p in outs)
     import nbformat
     node = nbformat.reads(first.decode(), as_version=4)

@@ -8,6 +8,7 @@ its one-line message (no traceback), a non-zero exit, and that the checksums of 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -233,11 +234,11 @@ def test_reconstruct_onto_a_full_disk_keeps_the_old_files(tmp_path):
     assert ".cart19-" not in r.stdout
 
 
-def test_a_full_disk_while_installing_the_html_leaves_the_old_book(tmp_path, monkeypatch):
-    """Issue 18 case 3: the disk fills while the new html is copied into book/_build: the notebooks,
-    manifest, data and html stay the old ones, nothing half-installed is left, --check agrees."""
+def test_a_failure_while_installing_the_html_leaves_the_old_book(tmp_path, monkeypatch):
+    """Issue 18 case 3: the install fails after the new notebooks and manifest are in place, while
+    the html is moved in (an injected ENOSPC): every destination is put back, nothing half-installed
+    is left, and --check agrees that the chapter still has to be built."""
     import errno
-    import shutil as _shutil
 
     from cart19 import io as cio
     from cart19.book import build as B
@@ -253,21 +254,23 @@ def test_a_full_disk_while_installing_the_html_leaves_the_old_book(tmp_path, mon
     assert B.run(layout, jobs=2)["rendered"]
     before = checksums(root, ("book", "data")) | checksums(root / "book" / "_build", ("html",))
     write_nb(root, "01_a", "print(9)")
-    real = _shutil.copytree
+    real = os.rename
+    moved = []
 
-    def full(src, dst, *a, **k):
-        if Path(src).name == "html":
-            Path(dst).mkdir()
-            (Path(dst) / "partial.html").write_text("x")
+    def rename(src, dst):
+        if Path(dst) == layout.html and ".cart19-old-" not in Path(src).name:  # the new html, not the undo
             raise OSError(errno.ENOSPC, "No space left on device", str(dst))
-        return real(src, dst, *a, **k)
+        moved.append(Path(dst))
+        return real(src, dst)
 
-    monkeypatch.setattr(cio.shutil, "copytree", full)
+    monkeypatch.setattr(cio.os, "rename", rename)
     with pytest.raises(cio.OutputError, match="no space left on the device .nothing changed."):
         B.run(layout, jobs=2)
+    assert layout.book / "01_a.ipynb" in moved and layout.manifest in moved  # they had been replaced
     assert checksums(root, ("book", "data")) | checksums(root / "book" / "_build", ("html",)) == before
     left = [p for pat in (".cart19-tmp-*", ".cart19-new-*", ".cart19-old-*") for p in root.rglob(pat)]
     assert not left, left
+    monkeypatch.setattr(cio.os, "rename", real)
     assert B.check(layout) == 1  # 01_a's source changed and its new output was not installed
 
 
@@ -291,3 +294,136 @@ def test_reconstruct_refuses_bad_arguments_before_solving(args, rule):
     assert r.returncode == 1
     assert rule in one_line(r.stderr)
     assert checksums(REPO, ("data",)) == before
+
+
+# ------------------------------------------------------------------- the html is a function of the sources
+def _html_tree(root: Path) -> dict[str, str]:
+    html = root / "book" / "_build" / "html"
+    return {p.relative_to(html).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(html.rglob("*")) if p.is_file()}
+
+
+def _book_repo(root: Path, word: str, static: dict[str, str]) -> Path:
+    make_repo(root)
+    (root / "_config.yml").write_text((REPO / "_config.yml").read_text())
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    (root / "book" / "_static").mkdir()
+    for name, text in static.items():
+        (root / "book" / "_static" / name).write_text(text)
+    write_nb(root, "01_a", f"print('{word}')")
+    return root
+
+
+@pytest.mark.slow
+def test_the_html_is_the_clean_render_of_the_same_sources(tmp_path, monkeypatch):
+    """Issue 18 case 8: after an earlier build of other sources (a word since removed, a static file
+    since deleted, a stylesheet since edited), the html is byte for byte the html that a first build
+    of the same sources, in a fresh copy with no cache and no _build, renders. (Sphinx's incremental
+    build kept the removed word in searchindex.js and changed asset query strings.)"""
+    from cart19.book import build as B
+
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.setenv("PYTHONPATH", "")
+    old = _book_repo(tmp_path / "a" / "repo", "zanzibarword",
+                     {"custom.css": "p { color: red; }\n", "gone.txt": "removed later\n"})
+    assert B.run(B.Layout(old), jobs=2)["rendered"]
+    assert "zanzibarword" in (old / "book" / "_build" / "html" / "searchindex.js").read_text()
+    # the sources change: another word, the stylesheet edited, a static file deleted
+    write_nb(old, "01_a", "print('quokkaword')")
+    (old / "book" / "_static" / "custom.css").write_text("p { color: blue; }\n")
+    (old / "book" / "_static" / "gone.txt").unlink()
+    assert B.run(B.Layout(old), jobs=2)["rendered"]
+
+    fresh = _book_repo(tmp_path / "b" / "repo", "quokkaword", {"custom.css": "p { color: blue; }\n"})
+    assert B.run(B.Layout(fresh), jobs=2)["rendered"]
+    a, b = _html_tree(old), _html_tree(fresh)
+    differ = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    assert not differ, f"the html depends on the build's history: {differ}"
+    index = (old / "book" / "_build" / "html" / "searchindex.js").read_text()
+    assert "quokkaword" in index and "zanzibarword" not in index
+    assert not (old / "book" / "_build" / "html" / "_static" / "gone.txt").exists()
+
+
+# ------------------------------------------------------------------ a chapter failing after its write
+def test_a_chapter_failing_after_its_write_keeps_the_committed_file(tmp_path):
+    """Issue 18 case 1: a parameter makes a chapter write its data file anew and then fail; the
+    committed file stays whole (the write went to the staging area), the build exits 1 naming the
+    chapter, and --check still calls the book current (nothing was installed)."""
+    root = make_repo(tmp_path / "repo")
+    code = ("open('../data/out.csv', 'w').write('w\\n' * (100 if size == 3 else 2))\n"
+            "assert size == 3, 'only the default size works'")
+    write_nb(root, "03_w", code, params="size = 3", writes=["data/out.csv"])
+    r = cart19("build", "--no-render", root=root)
+    assert r.returncode == 0, r.stdout + r.stderr
+    before = checksums(root)
+    r = cart19("build", "--no-render", "-p", "size", "4", root=root)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and "03_w" in r.stderr and "only the default size works" in r.stderr
+    assert checksums(root) == before
+    assert (root / "data" / "out.csv").read_text() == "w\n" * 100
+    assert cart19("build", "--check", root=root).returncode == 0
+
+
+# ----------------------------------------------------------------------------- bad bytes in a source
+def test_a_chapter_source_not_utf8_is_one_line(tmp_path):
+    root = make_repo(tmp_path / "repo")
+    assert cart19("build", "--no-render", root=root).returncode == 0
+    before = checksums(root)
+    src = root / "notebooks" / "02_b.md"
+    row = src.read_text().split("\n").index("from cart19 import beta") + 2  # the line of print(
+    src.write_bytes(src.read_bytes().replace(b"print(", b"\xff\xfeprint(", 1))
+    r = cart19("build", "--no-render", root=root)
+    assert r.returncode == 1
+    line = one_line(r.stderr)
+    assert re.fullmatch(rf"cart19 build: error: file notebooks/02_b\.md, row {row}: not valid UTF-8 "
+                        r"\(byte 0xff at offset \d+\)", line), line
+    assert checksums(root) == before
+
+
+# ------------------------------------------------------------------------ a full disk (a small tmpfs)
+FULL_DISK = r"""
+import hashlib, json, shutil, subprocess, sys
+from pathlib import Path
+src, mnt = Path(sys.argv[1]), Path(sys.argv[2])
+root = mnt / "repo"
+shutil.copytree(src, root, symlinks=True)
+def sums():
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for d in ("book", "data") for p in sorted((root / d).rglob("*")) if p.is_file()}
+before = sums()
+(root / "notebooks" / "01_a.md").write_text((root / "notebooks" / "01_a.md").read_text().replace(
+    "print(cart19.alpha.value() + seed)", "print('x' * 2_000_000)"))
+r = subprocess.run([sys.executable, "-m", "cart19", "build", "--no-render", "--root", str(root)],
+                   capture_output=True, text=True, cwd=sys.argv[3])
+left = [str(p) for pat in (".cart19-tmp-*", ".cart19-new-*", ".cart19-old-*") for p in root.rglob(pat)]
+print(json.dumps({"rc": r.returncode, "stdout": r.stdout, "stderr": r.stderr, "same": sums() == before,
+                  "left": left}))
+"""
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_the_build_changes_nothing(tmp_path):
+    """The repository on a tmpfs with little room left: chapter 01_a's new output (2 MB of text)
+    fills it. The build exits 1 with one line, and book/ and data/ are as they were, with nothing
+    half-written left. (A full disk while the html is installed: the injected ENOSPC above.)"""
+    if not _ro_bind_available():
+        pytest.skip("needs root with mount namespaces to mount a small tmpfs")
+    root = make_repo(tmp_path / "repo")
+    env = {**os.environ, "PYTHONPATH": ""}
+    r = cart19("build", "--no-render", root=root, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    used = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+    size_kb = used // 1024 + 1500  # room for the repository and about 1.5 MB more
+    script = tmp_path / "full_disk.py"
+    script.write_text(FULL_DISK)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size={size_kb}k tmpfs '{mnt}' && "
+                           f"exec '{sys.executable}' '{script}' '{root}' '{mnt}' '{REPO}'"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["rc"] == 1, out
+    line = one_line(out["stderr"])
+    assert "no space left on the device" in line, line
+    assert out["same"] and not out["left"], out

@@ -73,3 +73,79 @@ def test_committed_notebook_is_clean_and_has_a_source(path):
 
 def test_committed_notebooks_exist():
     assert EXECUTED, "no executed notebook is committed in book/: run `make book`"
+
+
+# ------------------------------------------------------------------ the ecosystem's tools, as typed
+def _cheapest() -> Path:
+    """The committed chapter that reads only claims.csv (seconds to run)."""
+    import yaml
+    for path in EXECUTED:
+        front = (ROOT / "notebooks" / f"{path.stem}.md").read_text().split("---")[1]
+        reads = (yaml.safe_load(front).get("cart19") or {}).get("reads") or []
+        if reads == ["data/published/claims.csv"]:
+            return path
+    raise AssertionError("no chapter reads only claims.csv")
+
+
+def test_plain_pytest_nbval_collects_only_the_chapters():
+    """`pytest --nbval book/` from the root: pyproject's addopts bring the sanitizers and leave out
+    book/_build (whose _sources/*.ipynb copies were collected too)."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval", "book/", "--collect-only", "-q",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    files = {line.split("::")[0] for line in proc.stdout.splitlines() if "::" in line}
+    assert files == {f"book/{p.name}" for p in EXECUTED}, files ^ {f"book/{p.name}" for p in EXECUTED}
+
+
+@pytest.mark.slow
+def test_plain_pytest_nbval_passes_on_a_chapter():
+    import subprocess
+    import sys
+    path = _cheapest()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "--nbval", f"book/{path.name}", "-q",
+                           "-p", "no:cacheprovider"], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_papermill_recipe_of_the_readme(tmp_path):
+    """`papermill book/NN.ipynb out.ipynb -p NAME VALUE --cwd book`, as the README shows it: the
+    committed notebook has what papermill needs (kernelspec.language, a parameters cell) and runs."""
+    import subprocess
+    readme = (ROOT / "README.md").read_text()
+    assert "papermill book/07_longterm.ipynb" in readme and "--cwd book" in readme
+    out = tmp_path / "out.ipynb"
+    papermill = Path(__import__("sys").executable).with_name("papermill")
+    proc = subprocess.run([str(papermill), "book/07_longterm.ipynb", str(out), "-p", "landmark_days", "182",
+                           "--cwd", "book", "--no-progress-bar"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nb = json.loads(out.read_text())
+    injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert len(injected) == 1 and "landmark_days = 182" in "".join(injected[0]["source"])
+    assert not [o for c in nb["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
+
+
+@pytest.mark.parametrize("path", EXECUTED, ids=[p.stem for p in EXECUTED])
+def test_kernelspec_names_its_language(path):
+    """papermill refuses a notebook whose kernelspec has no language ("No language found")."""
+    spec = json.loads(path.read_text())["metadata"]["kernelspec"]
+    assert spec.get("language") == "python" and spec.get("name") == "python3"
+
+
+@pytest.mark.slow
+def test_plain_jupyter_book_build_is_warning_free(tmp_path):
+    """`jupyter-book build .` from the root (the ecosystem's plain command) reads only the book:
+    exclude_patterns keep .venv, caches and sources out (696 warnings before them)."""
+    import subprocess
+    import sys
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(jb), "build", ".", "--path-output", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-3000:]
+    assert "build succeeded" in log
+    warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
+    assert not warnings, f"{len(warnings)} warnings, e.g. {warnings[:3]}"

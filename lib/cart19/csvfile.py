@@ -56,10 +56,8 @@ def _column(header: list[str], index: int) -> str | None:
     return header[index] if 0 <= index < len(header) else None
 
 
-def read_rows(path: Path | str) -> tuple[list[str], list[list[str]], list[int]]:
-    """``(header, rows, row_numbers)`` of CSV ``path``: cells as text, blank lines left out,
-    ``row_numbers[i]`` the spreadsheet row of ``rows[i]``. InputError for any fault (module doc)."""
-    path = Path(path)
+def _text(path: Path) -> str:
+    """The file's text: InputError if it is missing, unreadable, empty, binary or not UTF-8."""
     if not path.exists():
         raise InputError(path, "required input file is missing")
     if not path.is_file():
@@ -77,19 +75,24 @@ def read_rows(path: Path | str) -> tuple[list[str], list[list[str]], list[int]]:
     bad = utf8_error(path, raw)
     if bad is not None:
         raise bad
-    text = raw.decode("utf-8-sig")
-    lines = text.split("\n")
-    header_cells = next(csv.reader([lines[0].rstrip("\r")]), []) if lines else []
+    return raw.decode("utf-8-sig")
+
+
+def _check_carriage_returns(path: Path, lines: list[str]) -> None:
+    """A CR inside a line (not at its end) in a cell that is not quoted (a quoted one may hold it)."""
+    header = [h.strip() for h in next(csv.reader([lines[0].rstrip("\r")]), [])] if lines else []
     for number, line in enumerate(lines, start=1):
         body = line[:-1] if line.endswith("\r") else line
-        if "\r" in body and '"' not in body:  # (a quoted cell may hold one: csv checks those)
+        if "\r" in body and '"' not in body:
             raise InputError(path, "a carriage return (CR) inside a line, in a cell that is not quoted",
-                             column=_column([h.strip() for h in header_cells], body[:body.index("\r")].count(",")),
-                             row=number)
+                             column=_column(header, body[:body.index("\r")].count(",")), row=number)
+
+
+def _records(path: Path, text: str, lines: list[str]) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and ``(row, cells)`` of every non-blank record; InputError for a quoting fault."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
-    start = 1
-    header: list[str] = []
+    start, header = 1, []
     try:
         for rec in reader:
             if not header:
@@ -98,16 +101,19 @@ def read_rows(path: Path | str) -> tuple[list[str], list[list[str]], list[int]]:
                 records.append((start, rec))
             start = reader.line_num + 1
     except csv.Error as exc:
-        first = lines[start - 1] if start - 1 < len(lines) else ""
-        field, wrong = _bad_quote(first)
+        field, wrong = _bad_quote(lines[start - 1] if start - 1 < len(lines) else "")
         if wrong == "after":
-            raise InputError(path, "a quoted cell has text after its closing quote (a quote inside "
-                                   "a cell is written twice: \"\")", column=_column(header, field),
-                             row=start) from None
-        if wrong == "open" or "end of data" in str(exc) or "EOF" in str(exc):
-            raise InputError(path, "a quote (\") opens a cell that is never closed",
-                             column=_column(header, field), row=start) from None
-        raise InputError(path, f"malformed CSV ({exc})", row=start) from None
+            rule = "a quoted cell has text after its closing quote (a quote inside a cell is written twice: \"\")"
+        elif wrong == "open" or "end of data" in str(exc) or "EOF" in str(exc):
+            rule = "a quote (\") opens a cell that is never closed"
+        else:
+            rule = f"malformed CSV ({exc})"
+        raise InputError(path, rule, column=_column(header, field), row=start) from None
+    return header, records
+
+
+def _check_shape(path: Path, header: list[str], records: list[tuple[int, list[str]]]) -> None:
+    """Header names present and distinct; every row as wide as the header; some data."""
     if not header or not any(header):
         raise InputError(path, "the first row must be the header (column names)", row=1)
     blank = [i for i, h in enumerate(header) if not h]
@@ -122,6 +128,17 @@ def read_rows(path: Path | str) -> tuple[list[str], list[list[str]], list[int]]:
                              column=_column(header, min(len(rec), len(header))), row=row)
     if not records:
         raise InputError(path, "file has a header but no data rows")
+
+
+def read_rows(path: Path | str) -> tuple[list[str], list[list[str]], list[int]]:
+    """``(header, rows, row_numbers)`` of CSV ``path``: cells as text, blank lines left out,
+    ``row_numbers[i]`` the spreadsheet row of ``rows[i]``. InputError for any fault (module doc)."""
+    path = Path(path)
+    text = _text(path)
+    lines = text.split("\n")
+    _check_carriage_returns(path, lines)
+    header, records = _records(path, text, lines)
+    _check_shape(path, header, records)
     return header, [rec for _, rec in records], [row for row, _ in records]
 
 

@@ -105,52 +105,64 @@ class _Rules:
                 or rel in self.parents)
 
 
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_CHANGES = ("os.remove", "os.rmdir", "os.truncate", "shutil.rmtree", "os.mkdir")
+
+
+class _Hook:
+    """The audit hook of one chapter's process: refuses (and logs) what its front matter does not
+    allow. Its own writes use a file descriptor opened before it was installed (no event)."""
+
+    def __init__(self, rules: _Rules, log: int):
+        self.rules, self.log = rules, log
+        self.seen: set[tuple[str, str]] = set()
+
+    def __call__(self, event: str, args: tuple) -> None:
+        if event == "open":
+            self.on_open(*args)
+        elif event == "os.rename":
+            self.check_write(args[0])
+            self.check_write(args[1])
+        elif event in _CHANGES and not (event == "os.mkdir" and self.may_make(args[0])):
+            self.check_write(args[0])
+
+    def on_open(self, path, mode, flags) -> None:
+        hit = self.rules.rel(path)
+        if hit is None:
+            return
+        writing = (isinstance(flags, int) and flags & _WRITE_FLAGS) or (
+            isinstance(mode, str) and any(c in mode for c in "wax+"))
+        if writing:
+            self.check_write(path)
+        elif not self.rules.may_read(hit[0]):
+            self.refuse("read", *hit)
+
+    def may_make(self, path) -> bool:
+        """A directory on the way to a declared write (cart19.io's ``parents=True``)."""
+        hit = self.rules.rel(path)
+        return hit is not None and hit[1] and (hit[0] in self.rules.parents or hit[0] == TRACED)
+
+    def check_write(self, path) -> None:
+        hit = self.rules.rel(path)
+        if hit is not None and not (hit[1] and self.rules.may_write(hit[0])):
+            self.refuse("write", *hit)
+
+    def refuse(self, kind: str, rel: str, in_sandbox: bool) -> None:
+        if (kind, rel) not in self.seen:
+            self.seen.add((kind, rel))
+            os.write(self.log, (json.dumps({"kind": kind, "file": rel, "pid": os.getpid()}) + "\n").encode())
+        where = "" if in_sandbox else " (outside the build's sandbox: use a path relative to notebooks/)"
+        raise PermissionError(f"cart19 build: chapter {self.rules.chapter} may not {kind} {rel}{where}: "
+                              f"it is not in cart19.{kind}s of its front matter")
+
+
 def install(spec_path: str) -> None:
     """Install the audit hook of the chapter whose spec is at ``spec_path`` (kernel side)."""
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
-    rules = _Rules(spec)
     log = os.open(spec["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)  # before the hook
     os.write(log, (json.dumps({"kind": "installed", "pid": os.getpid()}) + "\n").encode())
-    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-    seen: set[tuple[str, str]] = set()
-
-    def refuse(kind: str, rel: str, in_sandbox: bool) -> None:
-        if (kind, rel) not in seen:
-            seen.add((kind, rel))
-            os.write(log, (json.dumps({"kind": kind, "file": rel, "pid": os.getpid()}) + "\n").encode())
-        where = "" if in_sandbox else " (outside the build's sandbox: use a path relative to notebooks/)"
-        what = {"read": "read", "write": "write"}[kind]
-        raise PermissionError(f"cart19 build: chapter {rules.chapter} may not {what} {rel}{where}: "
-                              f"it is not in cart19.{kind}s of its front matter")
-
-    def check_write(path) -> None:
-        hit = rules.rel(path)
-        if hit is not None and not (hit[1] and rules.may_write(hit[0])):
-            refuse("write", hit[0], hit[1])
-
-    def hook(event: str, args: tuple) -> None:
-        if event == "open":
-            path, mode, flags = args
-            hit = rules.rel(path)
-            if hit is None:
-                return
-            writing = (isinstance(flags, int) and flags & write_flags) or (
-                isinstance(mode, str) and any(c in mode for c in "wax+"))
-            if writing:
-                check_write(path)
-            elif not rules.may_read(hit[0]):
-                refuse("read", hit[0], hit[1])
-        elif event == "os.rename":
-            check_write(args[0])
-            check_write(args[1])
-        elif event in ("os.remove", "os.rmdir", "os.truncate", "shutil.rmtree", "os.mkdir"):
-            if event == "os.mkdir" and (hit := rules.rel(args[0])) is not None and hit[1] \
-                    and (hit[0] in rules.parents or hit[0] == TRACED):
-                return
-            check_write(args[0])
-
-    sys.addaudithook(hook)
+    sys.addaudithook(_Hook(_Rules(spec), log))
 
 
 # --------------------------------------------------------------------------------------- host side

@@ -226,32 +226,43 @@ def validate_not_infused_treatment(df: pd.DataFrame, path: str | Path = "<not_in
     return _validate_with(not_infused_treatment_schema(), df, Path(path))
 
 
+def _column_and_rule(err: SchemaError, df: pd.DataFrame) -> tuple[str | None, str]:
+    """The column blamed and the rule broken, as the schema words them."""
+    col = err.schema.name if getattr(err.schema, "name", None) in df.columns else None
+    rule = str(err.check) if err.check is not None else str(err)
+    if isinstance(err.check, pa.Check):
+        rule = err.check.error or err.check.name or rule
+        if err.check.name and ": " in str(err.check.name):
+            col = str(err.check.name).split(": ", 1)[0]
+    if "unique" in str(err).lower() or "duplicate" in str(err).lower():
+        rule = "patient_id must be unique (duplicate id)"
+    return col, rule
+
+
+def _row_and_value(err: SchemaError, df: pd.DataFrame, col: str | None):
+    """The 1-based row of the first failure and the value in it (None, None when unknown)."""
+    fc = err.failure_cases
+    if fc is None or not len(fc):
+        return None, None
+    idx = fc["index"].iloc[0] if "index" in fc.columns else None
+    row = int(idx) + 1 if idx is not None and pd.notna(idx) else None
+    if col is not None and row is not None:
+        value = df[col].iloc[row - 1]
+        return row, value.item() if isinstance(value, np.generic) else value  # 5, not np.int64(5)
+    return row, fc["failure_case"].iloc[0] if "failure_case" in fc.columns else None
+
+
 def _validate_with(sch: pa.DataFrameSchema, df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``sch`` on ``df``; the first failure as an InputError (the file's spreadsheet row when ``df``
+    came from a file, else the frame's 1-based row)."""
     try:
         return sch.validate(df, lazy=False)
     except SchemaError as err:
-        fc = err.failure_cases
-        col, rule, row, value = None, str(err.check) if err.check is not None else str(err), None, None
-        if getattr(err.schema, "name", None) in df.columns:
-            col = err.schema.name
-        if isinstance(err.check, pa.Check):
-            rule = err.check.error or err.check.name or rule
-            if err.check.name and ": " in str(err.check.name):
-                col = str(err.check.name).split(": ", 1)[0]
-        if fc is not None and len(fc):
-            idx = fc["index"].iloc[0] if "index" in fc.columns else None
-            if idx is not None and pd.notna(idx):
-                row = int(idx) + 1
-            if col is not None and row is not None:
-                value = df[col].iloc[row - 1]
-                value = value.item() if isinstance(value, np.generic) else value  # 5, not np.int64(5)
-            elif "failure_case" in fc.columns:
-                value = fc["failure_case"].iloc[0]
-        if "unique" in str(err).lower() or "duplicate" in str(err).lower():
-            rule = "patient_id must be unique (duplicate id)"
+        col, rule = _column_and_rule(err, df)
+        row, value = _row_and_value(err, df, col)
         rows = df.attrs.get("rows")
         if rows and row is not None and row <= len(rows):
-            raise InputError(path, rule, column=col, row=rows[row - 1], value=value) from None
+            row = rows[row - 1]
         raise InputError(path, rule, column=col, row=row, value=value) from None
 
 

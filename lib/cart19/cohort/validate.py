@@ -39,7 +39,7 @@ from cart19 import paths
 from cart19.errors import InputError
 
 __all__ = ["LOADERS", "OPTIONAL_LOADERS", "input_files", "loader_for", "load_not_infused", "validate_file",
-           "validate_files", "validate_reads", "validate", "unchecked_files", "main"]
+           "validate_files", "validate_reads", "check_inputs", "validate", "unchecked_files", "main"]
 
 #: Input file (relative to the repository root) -> (module, loader function). Order = check order.
 #: The parameters come first, as in the build (and they are cheap: no pandas import).
@@ -196,10 +196,20 @@ def validate_files(files: Mapping[str, Path | str]) -> list[str]:
 
 
 def validate_reads(root: Path | str, rels, memo: dict[str, str] | None = None) -> list[str]:
-    """For the build's plan (before any kernel starts): validate each of ``rels`` (data files relative
-    to ``root``, e.g. the notebooks' ``cart19.reads``) that has a loader; return those checked.
+    """Validate each of ``rels`` (data files relative to ``root``) that has a loader; return those
+    checked (see :func:`check_inputs`)."""
+    root = Path(root)
+    return check_inputs(root, {rel: root / rel for rel in rels}, memo)
 
-    ``memo`` (``{rel: sha256}`` of files found valid, kept by the caller, e.g. in .cache/build) skips
+
+def check_inputs(root: Path | str, files: Mapping[str, Path | str],
+                 memo: dict[str, str] | None = None) -> list[str]:
+    """The book build's input check (``[tool.cart19.build] check-inputs`` in pyproject.toml), run
+    before any kernel starts: validate each file of ``files`` (``{rel: path}``: ``rel`` names the
+    loader, e.g. ``data/cohort/cohort.csv``; ``path`` is the file, which an overridden path parameter
+    puts elsewhere) that has a loader; return the ``rel`` checked.
+
+    ``memo`` (``{key: sha256}`` of files found valid, kept by the caller, e.g. in .cache/build) skips
     files whose content has not changed since they were last found valid, so a no-op rebuild does
     not import pandas; it is updated in place. Raises InputError for the first bad file.
     """
@@ -211,11 +221,12 @@ def validate_reads(root: Path | str, rels, memo: dict[str, str] | None = None) -
 
     root = Path(root)
     checked = []
-    for rel in sorted(set(rels), key=lambda r: (list(LOADERS).index(r) if r in LOADERS else 99, r)):
+    for rel in sorted(files, key=lambda r: (list(LOADERS).index(r) if r in LOADERS else 99, r)):
         entry = _entry(rel)
         if entry is None:
             continue
-        path = root / rel
+        path = Path(files[rel])
+        key = rel if path == root / rel else f"{rel}@{path}"
         sha = None
         if path.is_file():
             # the key covers the file, the loader's source (its rules; found without importing it,
@@ -227,11 +238,11 @@ def validate_reads(root: Path | str, rels, memo: dict[str, str] | None = None) -
             if rel in NEEDS_CLAIMS:
                 sha += digest(root / CLAIMS)
             sha = hashlib.sha256(sha.encode()).hexdigest()
-        if memo is not None and sha is not None and memo.get(rel) == sha:
+        if memo is not None and sha is not None and memo.get(key) == sha:
             continue
-        validate_file(rel, path, root / CLAIMS)
+        validate_file(rel, path, files.get(CLAIMS, root / CLAIMS))
         if memo is not None and sha is not None:
-            memo[rel] = sha
+            memo[key] = sha
         checked.append(rel)
     return checked
 

@@ -16,32 +16,65 @@ FIELDS = ("n", "N", "percent", "mean", "dispersion", "median", "min", "max", "va
           "ci_low", "ci_high", "p")
 
 
+class Fixed:
+    """Which patient sets the bound count targets fix.
+
+    A set is fixed when it is a target (up to the implications of design.yml: ``{donor_pbmc}``
+    and ``{prior_hsct, donor_pbmc}`` are one set), or when it is a fixed set minus a fixed subset
+    (``{prior_hsct, ~donor_pbmc}`` = 16 - 2; ``{hsct, death, ~dc_relapse}`` = 5 - 2 deaths).
+    """
+
+    def __init__(self, targets, d):
+        self.d = d
+        self.sets = {d.closure(w) for w in targets} | {frozenset()}
+
+    def __contains__(self, lits) -> bool:
+        c = self.d.closure(lits)
+        if c in self.sets:
+            return True
+        for neg in (x for x in lits if x.startswith("~")):
+            rest = [x for x in lits if x != neg]
+            if self.d.closure(rest) in self.sets and \
+                    self.d.closure(rest + [neg[1:]]) in self.sets:
+                return True
+        return False
+
+
 def honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
     """A count is "fitted" only if the reconstruction really constrained those patients.
 
     The basis written above is what each number *would* be; here it is checked against the targets
     actually bound from this claims.csv (a target whose claim id is absent or overridden was not
-    imposed): a count or percentage whose patient sets are not all targeted, and a P value over
-    untargeted counts, is relabelled "emergent". Kaplan-Meier and time targets likewise.
+    imposed): a count or percentage whose patient sets are not all fixed by the targets
+    (:class:`Fixed`), and a P value over unfixed counts, is relabelled "emergent"; a count fixed
+    only as a difference of targets is "derived". Kaplan-Meier and time targets likewise.
     """
+    from cart19.record import design
+    d = design.load()
     bound = T.bind(claims.set_index("id", drop=False))
-    targeted = {frozenset(t.where) for t, _ in bound.counts} | {frozenset()}
+    targets = [t.where for t, _ in bound.counts]
+    exact = {d.closure(w) for w in targets} | {frozenset()}
+    fixed = Fixed(targets, d)
     km_ids = {t.claim_id for t, _, _ in bound.km}
     kind = claims.set_index("id")["kind"]
+    continuous = {cid for cid, s in d.counts.items() if s.fitted_by == "continuous"}
     out = {}
     for cid, (fn, basis) in reg.items():
         lits = getattr(fn, "literals", None)
-        if lits is not None and basis in ("fitted", "derived") and \
-                not all(frozenset(x) in targeted for x in lits):
+        if cid in continuous:
+            basis = "fitted"
+        elif lits is not None and basis in ("fitted", "derived") and \
+                not all(tuple(x) in fixed for x in lits):
             basis = "emergent"
         elif basis == "fitted" and (cid in T.OVERRIDDEN or overridden_fields(cid)):
             # the reconstruction was fitted to another reading of this claim, or of one of its
             # fields (a reading of data/published/readings.csv, e.g. tp53_relapse_minimum drops
             # only the minimum of a range): the value shown follows from what was fitted
             basis = "derived"
-        elif lits is not None and basis == "fitted" and kind.get(cid) == "percent":
-            # a percentage printed without its counts follows from fitted counts: the
-            # reconstruction matched the counts, the printed rounding is the paper's
+        elif lits is not None and basis == "fitted" and (
+                kind.get(cid) == "percent" or not all(d.closure(x) in exact for x in lits)):
+            # a percentage printed without its counts, or a count fixed only as a difference of
+            # fitted counts, follows from the fit without being a target itself
             basis = "derived"
         out[cid] = (fn, basis)
     for cid, (fn, basis) in list(out.items()):

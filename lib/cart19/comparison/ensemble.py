@@ -25,6 +25,7 @@ from joblib import Parallel, delayed
 from scipy import stats
 
 from cart19.comparison import reproducers as R
+from cart19.reconstruction import heldout
 from cart19.record import design
 from cart19.stats import survival
 from cart19.stats.printed import two_by_two_tests
@@ -74,12 +75,21 @@ def table5_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataF
             fit = R.cox_fit(ctx, ep, covs, d.groups[t5.population].where)
         except Exception:  # noqa: BLE001 - a degenerate cohort (e.g. no events): NaN, do not stop
             fit = None
+        try:  # Breslow's ties, as SPSS (issue 16 item 3: cart19.reconstruction.heldout)
+            bres = heldout.cox_breslow(*R._cox_frame(ctx, ep, covs, d.groups[t5.population].where),
+                                       list(covs), start=None if fit is None else fit["coef"])
+        except Exception:  # noqa: BLE001 - degenerate cohort: NaN, as above
+            bres = None
         for name in covs:
             row = {"stat": f"table5.{ep}.{name}", "family": "table5", **_EMPTY}
             if fit is not None:
                 r = fit.loc[name]
                 row.update(p=float(r["p"]), hr=float(r["hr"]), ci_low=float(r["ci_lower"]),
                            ci_high=float(r["ci_upper"]), direction=float(np.sign(np.log(r["hr"]))))
+            if bres is not None:
+                b = bres.loc[name]
+                row.update(hr_breslow=float(b["hr"]), ci_low_breslow=float(b["ci_lower"]),
+                           ci_high_breslow=float(b["ci_upper"]), p_breslow=float(b["p"]))
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -313,7 +323,7 @@ COHORT_CODE = tuple(f"cart19.{m}" for m in (
 #: ... and the code that computes their statistics
 STATS_CODE = tuple(f"cart19.{m}" for m in (
     "comparison.ensemble", "comparison.reproducers", "record.design", "record.attributes",
-    "stats.survival", "stats.printed"))
+    "stats.survival", "stats.printed", "reconstruction.heldout"))
 ENSEMBLE_CODE = COHORT_CODE + STATS_CODE
 
 

@@ -55,7 +55,8 @@ def table3(d, test_of: dict[str, str]) -> Registry:
             elif out.statistic == "mean_se":
                 for lv, w in ((l1, a), (l2, b)):
                     reg[f"table3.{o}.{f}.{lv}"] = (R.mean_se(out.column, w), "fitted")
-                reg[cid] = (R.ttest_p(out.column, a, b), "emergent")
+                # Student's t of two fitted means and standard errors: fixed by the fit
+                reg[cid] = (R.ttest_p(out.column, a, b), "derived")
     return reg
 
 
@@ -102,8 +103,9 @@ def comparisons(d, orientation: str | None = None, variant: str | None = None) -
     return reg
 
 
-def rate_comparisons(d) -> Registry:
-    return {cid: (R.chi2_p(rc.outcome, rc.arms["a"].where, rc.arms["b"].where), "derived")
+def rate_comparisons(d, test_of: dict[str, str]) -> Registry:
+    return {cid: (R.chi2_p(rc.outcome, rc.arms["a"].where, rc.arms["b"].where,
+                           test_of.get(cid, "pearson")), "derived")
             for rc in d.rate_comparisons.values() for cid in rc.p}
 
 
@@ -138,9 +140,10 @@ def ranges(d) -> Registry:
     return {cid: (R.rate_range(r.outcome, r.groups), "derived") for cid, r in d.ranges.items()}
 
 
-def repeats(d, reg: Registry) -> Registry:
-    """Numbers printed again in the text: the statistic of the cell they repeat. A repeated
-    crosstab P is tested with Pearson's chi-square (the test the paper names)."""
+def repeats(d, reg: Registry, test_of: dict[str, str]) -> Registry:
+    """Numbers printed again in the text: the statistic of the cell they repeat; a repeated
+    crosstab P with the test that reproduces its own printed value (reading
+    crosstab_test_per_row), as every crosstab P."""
     out: Registry = {}
     t3 = {f"table3.{o}.{f}.p": (x.where, fac) for f, fac in d.table3.factors.items()
           for o, x in d.table3.outcomes.items() if x.where is not None}
@@ -148,7 +151,7 @@ def repeats(d, reg: Registry) -> Registry:
         if orig in t3:
             outcome, fac = t3[orig]
             (_, a), (_, b) = _levels(fac)
-            out[cid] = (R.chi2_p(outcome, a, b), "derived")
+            out[cid] = (R.chi2_p(outcome, a, b, test_of.get(cid, "pearson")), "derived")
         elif orig in reg:
             out[cid] = reg[orig]
     return out
@@ -159,11 +162,11 @@ def registry(claims: pd.DataFrame, d) -> Registry:
     test_of = tests_used(claims)
     reg: Registry = {}
     for part in (counts(d), table3(d, test_of), table4(d, test_of), landmarks(d, claims),
-                 comparisons(d), rate_comparisons(d), table5(d), summaries(d), ranges(d)):
+                 comparisons(d), rate_comparisons(d, test_of), table5(d), summaries(d), ranges(d)):
         clash = set(part) & set(reg)
         if clash:
             raise ValueError(f"claims defined by two families: {sorted(clash)[:5]}")
         reg.update(part)
-    reg.update(repeats(d, reg))
+    reg.update(repeats(d, reg, test_of))
     ids = set(claims["id"])
     return {k: v for k, v in reg.items() if k in ids}
