@@ -55,3 +55,15 @@ def make_repo(root: Path) -> Path:
     write_nb(root, "02_b", "from cart19 import beta\nprint(beta.value() * size)",
              params="seed = 1\nsize = 3")
     return root
+
+
+def add_book_config(root: Path, real: Path) -> Path:
+    """The real repository's ``_config.yml`` and what it needs under book/ (the bibliography, a
+    ``_static`` folder, the front page), so that ``root`` renders as the real book does."""
+    (root / "_config.yml").write_text((real / "_config.yml").read_text())
+    (root / "book").mkdir(exist_ok=True)
+    (root / "book" / "references.bib").write_text((real / "book" / "references.bib").read_text())
+    (root / "book" / "_static").mkdir(exist_ok=True)
+    (root / "book" / "_static" / "placeholder.txt").write_text("static files of the test book\n")
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    return root

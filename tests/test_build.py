@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -23,7 +24,7 @@ from cart19.book import params as P
 from cart19.book import render as R
 from cart19.errors import InputError
 from cart19.paths import ROOT
-from minirepo import make_repo
+from minirepo import add_book_config, make_repo
 from minirepo import write_nb as _write_nb
 
 # ------------------------------------------------------------------------------------ static analysis
@@ -582,11 +583,7 @@ def test_declared_writes_are_staged_installed_with_the_book_and_checked(repo, ca
 
 
 def test_render_is_atomic_and_strict(repo):
-    (repo.root / "_config.yml").write_text((ROOT / "_config.yml").read_text())
-    static = repo.book / "_static"  # the real _config.yml serves book/_static (vendored MathJax)
-    static.mkdir()
-    (static / "placeholder.txt").write_text("static files of the test book\n")
-    (repo.book / "references.bib").write_text("")  # the real _config.yml loads book/references.bib
+    add_book_config(repo.root, ROOT)
     (repo.book / "intro.md").write_text("# Intro\n\nSee {ref}`a-label`.\n\n(a-label)=\n## Here\n")
     r = B.run(repo, jobs=2)
     assert r["rendered"] and (repo.html / "book" / "01_a.html").exists()
@@ -610,3 +607,20 @@ def test_jupytext_contents_manager_opens_md_as_notebook():
     assert model["type"] == "notebook"
     cells = model["content"]["cells"]
     assert any("parameters" in c["metadata"].get("tags", []) for c in cells)
+
+
+def test_the_render_key_holds_every_sphinx_extension_of_the_package():
+    """An edit of any of our Sphinx extensions that _config.yml names (in book/ or elsewhere, e.g. the
+    footer's cart19.presentation.sphinx_book) re-renders the book: their files are in the render key."""
+    from cart19.book import render as R
+
+    config = (ROOT / "_config.yml").read_bytes()
+    files = {p.relative_to(ROOT / "lib").as_posix() for p in R.extension_files(config)}
+    named = {n for n in re.findall(r"\bcart19(?:\.\w+)+", config.decode()) if not n.endswith((".css", ".js"))}
+    assert named, "_config.yml names none of our extensions"
+    for name in named:
+        assert name.replace(".", "/") + ".py" in files, (name, files)
+    assert R.extension_files(b"sphinx: {config: {extensions: [myst_nb]}}\n") == []
+    base = {"_config.yml": config}
+    other = {"_config.yml": config.replace(b"cart19.presentation.sphinx_book", b"sphinx_design")}
+    assert R.render_key(base) != R.render_key(other)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from minirepo import make_repo, write_nb
+from minirepo import add_book_config, make_repo, write_nb
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -244,10 +244,7 @@ def test_a_failure_while_installing_the_html_leaves_the_old_book(tmp_path, monke
     from cart19.book import build as B
 
     root = make_repo(tmp_path / "repo")
-    (root / "_config.yml").write_text((REPO / "_config.yml").read_text())
-    (root / "book" / "_static").mkdir()
-    (root / "book" / "_static" / "placeholder.txt").write_text("static\n")
-    (root / "book" / "intro.md").write_text("# Intro\n")
+    add_book_config(root, REPO)
     monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setenv("PYTHONPATH", "")
     layout = B.Layout(root)
@@ -305,9 +302,7 @@ def _html_tree(root: Path) -> dict[str, str]:
 
 def _book_repo(root: Path, word: str, static: dict[str, str]) -> Path:
     make_repo(root)
-    (root / "_config.yml").write_text((REPO / "_config.yml").read_text())
-    (root / "book" / "intro.md").write_text("# Intro\n")
-    (root / "book" / "_static").mkdir()
+    add_book_config(root, REPO)
     for name, text in static.items():
         (root / "book" / "_static" / name).write_text(text)
     write_nb(root, "01_a", f"print('{word}')")

@@ -99,13 +99,40 @@ def stage_files(layout: Layout, toc: str, new_outputs: dict[str, Path]) -> dict[
     return files
 
 
+def _names(obj, found: set[str]) -> set[str]:
+    if isinstance(obj, dict):
+        for v in obj.values():
+            _names(v, found)
+    elif isinstance(obj, list):
+        for v in obj:
+            _names(v, found)
+    elif isinstance(obj, str) and obj.startswith("cart19."):
+        found.add(obj)
+    return found
+
+
+def extension_files(config: bytes) -> list[Path]:
+    """The files of the package's own Sphinx extensions that ``_config.yml`` names under ``sphinx``
+    (e.g. ``cart19.book.sphinx_tables``, ``cart19.presentation.sphinx_book``), with every module of
+    the package they import: the html depends on them. (Read as files, not imported: the book
+    machinery imports nothing from the domain.)"""
+    import yaml
+
+    from cart19.book.imports import closure, module_graph
+
+    sphinx = (yaml.safe_load(config) or {}).get("sphinx") or {}
+    graph = module_graph(Path(__file__).resolve().parents[1])
+    return sorted(graph[m][0] for m in closure(_names(sphinx, set()), graph))
+
+
 def render_key(files: dict[str, bytes]) -> str:
     """What the html depends on: jupyter-book's version, this module (how jupyter-book is called),
-    our Sphinx extensions and every staged file."""
+    our Sphinx extensions (:func:`extension_files`) and every staged file."""
     h = hashlib.sha256(importlib.metadata.version("jupyter-book").encode())
     h.update(sha256_bytes(Path(__file__).read_bytes()).encode())
-    for ext in sorted(Path(__file__).parent.glob("sphinx_*.py")):  # our Sphinx extensions
-        h.update(ext.name.encode() + b"\0" + sha256_bytes(ext.read_bytes()).encode())
+    package = Path(__file__).resolve().parents[1]
+    for ext in extension_files(files.get("_config.yml", b"")):
+        h.update(ext.relative_to(package).as_posix().encode() + b"\0" + sha256_bytes(ext.read_bytes()).encode())
     for rel in sorted(files):
         h.update(rel.encode() + b"\0" + sha256_bytes(files[rel]).encode())
     return h.hexdigest()
