@@ -156,87 +156,99 @@ def lab(tmp_path):
         log.close()
 
 
+def _drive(base: str, token: str, tmp_path: Path, path: Path) -> dict:
+    """The browser part of the test, in its own thread: Playwright's sync API refuses to run
+    in a thread whose asyncio loop is already running (tests/test_browser.py's session
+    browser, when both modules run in one pytest process)."""
+    from playwright.sync_api import sync_playwright
+
+    foreign, errors, box, n_fig = [], [], None, 0
+    with sync_playwright() as pw:
+        ctx = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
+            args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        ctx.set_default_timeout(60_000)
+        ctx.on("request", lambda r: None if _is_local(r.url) else foreign.append(r.url))
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/lab/tree/{LAB_CHAPTER}?token={token}")
+        page.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=90_000)
+
+        def accept_kernel() -> None:
+            """Lab may ask which kernel to start ("Select Kernel"): take its proposal, the
+            chapter's kernelspec (Python 3, ipykernel)."""
+            dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+            if dialog.count() and dialog.first.is_visible():
+                dialog.locator("button", has_text=re.compile(r"^Select$")).first.click()
+
+        page.wait_for_timeout(3000)
+        accept_kernel()
+        # the kernel is up when the toolbar's kernel status says idle
+        page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
+            state="attached", timeout=90_000)
+        page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
+        page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
+        page.wait_for_timeout(3000)
+        accept_kernel()
+        # run all done: every code cell numbered, none pending ("[*]")
+        prompts_js = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                              .map(e => e.textContent.trim())"""
+        try:
+            page.wait_for_function(
+                f"() => {{ const p = ({prompts_js})();"
+                " return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t)); }",
+                timeout=300_000)
+        except Exception:  # noqa: BLE001 - say where it stopped
+            page.screenshot(path=str(tmp_path / "lab-timeout.png"))
+            shown = page.locator(".jp-OutputArea-output").all_inner_texts()
+            pytest.fail(f"Run All did not finish: prompts {page.evaluate(prompts_js)}; "
+                        f"last outputs {[t[:300] for t in shown[-3:]]}")
+        tracebacks = page.locator(".jp-OutputArea-output[data-mime-type="
+                                  "'application/vnd.jupyter.stderr'], .jp-RenderedText"
+                                  "[data-mime-type='application/vnd.jupyter.error']")
+        n_err = tracebacks.count()
+        err_text = tracebacks.first.inner_text() if n_err else ""
+        figures = page.locator(".jp-OutputArea-output img, .jp-OutputArea-output svg, "
+                               ".jp-RenderedSVG, .jp-RenderedImage")
+        n_fig = figures.count()
+        if n_fig:
+            figures.first.scroll_into_view_if_needed()
+            box = figures.first.bounding_box()
+        n_tables = page.locator(".jp-OutputArea-output .cart19-journal table").count()
+        page.screenshot(path=str(tmp_path / "lab.png"))
+        # save, as a reader would
+        page.locator(".jp-Notebook").first.click()
+        page.keyboard.press("Control+s")
+        page.wait_for_function(
+            "() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
+        time.sleep(1.0)
+        after = path.read_bytes()
+        ctx.close()
+    return {'n_err': n_err, 'err_text': err_text, 'n_fig': n_fig, 'box': box,
+            'n_tables': n_tables, 'after': after, 'foreign': foreign, 'errors': errors}
+
 def test_chapter_runs_in_jupyterlab_shows_a_figure_and_saves_clean(lab, tmp_path):
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError as exc:  # pragma: no cover - playwright is in requirements.lock
         _missing_browser(f"playwright not importable: {exc}")
     base, token = lab
     path = REPO / LAB_CHAPTER
     before = path.read_bytes()
-    foreign, errors = [], []
+    from concurrent.futures import ThreadPoolExecutor
+
     try:
-        with sync_playwright() as pw:
-            ctx = pw.chromium.launch_persistent_context(
-                str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
-                args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
-            ctx.set_default_timeout(60_000)
-            ctx.on("request", lambda r: None if _is_local(r.url) else foreign.append(r.url))
-            page = ctx.new_page()
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/lab/tree/{LAB_CHAPTER}?token={token}")
-            page.locator(".jp-Notebook .jp-Cell").first.wait_for(state="visible", timeout=90_000)
-
-            def accept_kernel() -> None:
-                """Lab may ask which kernel to start ("Select Kernel"): take its proposal, the
-                chapter's kernelspec (Python 3, ipykernel)."""
-                dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-                if dialog.count() and dialog.first.is_visible():
-                    dialog.locator("button", has_text=re.compile(r"^Select$")).first.click()
-
-            page.wait_for_timeout(3000)
-            accept_kernel()
-            # the kernel is up when the toolbar's kernel status says idle
-            page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
-                state="attached", timeout=90_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).first.click()
-            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).first.click()
-            page.wait_for_timeout(3000)
-            accept_kernel()
-            # run all done: every code cell numbered, none pending ("[*]")
-            prompts_js = """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-                                  .map(e => e.textContent.trim())"""
-            try:
-                page.wait_for_function(
-                    f"() => {{ const p = ({prompts_js})();"
-                    " return p.length > 0 && p.every(t => /^\\[\\d+\\]:$/.test(t)); }",
-                    timeout=300_000)
-            except Exception:  # noqa: BLE001 - say where it stopped
-                page.screenshot(path=str(tmp_path / "lab-timeout.png"))
-                shown = page.locator(".jp-OutputArea-output").all_inner_texts()
-                pytest.fail(f"Run All did not finish: prompts {page.evaluate(prompts_js)}; "
-                            f"last outputs {[t[:300] for t in shown[-3:]]}")
-            outputs = page.locator(".jp-OutputArea-output")
-            tracebacks = page.locator(".jp-OutputArea-output[data-mime-type="
-                                      "'application/vnd.jupyter.stderr'], .jp-RenderedText"
-                                      "[data-mime-type='application/vnd.jupyter.error']")
-            n_err = tracebacks.count()
-            err_text = tracebacks.first.inner_text() if n_err else ""
-            figures = page.locator(".jp-OutputArea-output img, .jp-OutputArea-output svg, "
-                                   ".jp-RenderedSVG, .jp-RenderedImage")
-            n_fig = figures.count()
-            if n_fig:
-                figures.first.scroll_into_view_if_needed()
-                box = figures.first.bounding_box()
-            n_tables = page.locator(".jp-OutputArea-output .cart19-journal table").count()
-            page.screenshot(path=str(tmp_path / "lab.png"))
-            # save, as a reader would
-            page.locator(".jp-Notebook").first.click()
-            page.keyboard.press("Control+s")
-            page.wait_for_function(
-                "() => !document.querySelector('.jp-mod-dirty')", timeout=30_000)
-            time.sleep(1.0)
-            after = path.read_bytes()
-            ctx.close()
+        with ThreadPoolExecutor(1) as pool:
+            r = pool.submit(_drive, base, token, tmp_path, path).result()
     finally:
         if path.read_bytes() != before:
             path.write_bytes(before)
-    assert not n_err, f"the chapter raised an error in JupyterLab:\n{err_text[:2000]}"
-    assert outputs is not None
-    assert n_fig >= 1 and box and box["width"] > 300, f"no figure shown ({n_fig} images)"
-    assert n_tables >= 1, "no journal table shown among the outputs"
-    assert after == before, "saving the chapter in JupyterLab changed the file"
-    assert not foreign, f"JupyterLab requested other hosts: {sorted(set(foreign))}"
-    if errors:  # JupyterLab's own scripts (seen: "Cannot read properties of undefined (reading
-        # 'node')" from Lab 4.6 after Run All); the chapter's errors are the tracebacks above
-        warnings.warn(f"JupyterLab page errors: {errors}")
+    assert not r['n_err'], f"the chapter raised an error in JupyterLab:\n{r['err_text'][:2000]}"
+    assert r["n_fig"] >= 1 and r["box"] and r["box"]["width"] > 300, (
+        f"no figure shown ({r['n_fig']} images)")
+    assert r['n_tables'] >= 1, "no journal table shown among the outputs"
+    assert r['after'] == before, "saving the chapter in JupyterLab changed the file"
+    assert not r['foreign'], f"JupyterLab requested other hosts: {sorted(set(r['foreign']))}"
+    if r["errors"]:  # JupyterLab's own scripts (seen: "Cannot read properties of undefined
+        # (reading 'node')" from Lab 4.6 after Run All); the chapter's errors are tracebacks above
+        warnings.warn(f"JupyterLab page errors: {r['errors']}")
