@@ -171,3 +171,36 @@ def test_rendered_sidebar_parts(html_pages):
     captions = re.findall(r'<p aria-level="2" class="caption"[^>]*>\s*<span class="caption-text">'
                           r'([^<]+)</span>', html_pages["intro.html"])
     assert captions == PARTS
+
+
+def test_preview_screenshots_are_committed_and_in_the_readme():
+    """Issue 15: the front page, Figure 3, Table 3 and the forest plot at 1280 and 390 px, under
+    book/_static/preview/ (python -m cart19.presentation.preview) and shown in the README."""
+    from cart19.presentation.preview import SHOTS, WIDTHS
+
+    readme = (ROOT / "README.md").read_text()
+    assert [s[0] for s in SHOTS] == ["front_page", "figure3", "table3", "forest"]
+    for stem, _page, _selector in SHOTS:
+        for width in WIDTHS:
+            rel = f"book/_static/preview/{stem}_{width}.png"
+            data = (ROOT / rel).read_bytes()
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, rel
+            png_width = int.from_bytes(data[16:20], "big")
+            assert png_width <= width, (rel, png_width)  # an element of a page that wide
+            assert f"]({rel})" in readme, f"README does not show {rel}"
+
+
+def test_every_chapter_opens_with_key_points():
+    """A "Key points" box near the top of each chapter (after its data warning, before the text);
+    chapter 26 is trust's (issue 17) and has its own summary."""
+    missing = []
+    for page in CHAPTERS:
+        if page.name.startswith("26_"):
+            continue
+        text = page.read_text()
+        body = text[text.index("\n# "):]
+        at = body.find(":::{admonition} Key points")
+        first_code = body.find("```{code-cell}")
+        if at < 0 or (0 <= first_code < at):
+            missing.append(page.name)
+    assert not missing, f"no key-points box before the first code cell: {missing}"

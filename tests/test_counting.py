@@ -78,3 +78,21 @@ def test_implications_hold_in_the_committed_cohort():
     for x, implied in d.implications.items():
         for y in implied:
             assert ((a[x] == 0) | (a[y] == 1)).all(), f"{x} does not imply {y}"
+
+
+def test_the_committed_pages_show_the_distinct_quantity_headline(card):
+    """Chapter 12 (and through it the front page) glues counting.headline of the scorecard."""
+    import json
+    nb = json.loads((paths.ROOT / "book" / "12_scorecard.ipynb").read_text(encoding="utf-8"))
+    glued = {}
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            name = (o.get("metadata", {}).get("scrapbook", {}) or {}).get("name")
+            text = o.get("data", {}).get("application/papermill.record/text/plain")
+            if name and text is not None:
+                glued[name] = "".join(text) if isinstance(text, list) else text
+    h = counting.headline(card)
+    assert {k: int(glued[k]) for k in h} == h
+    intro = (paths.ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    for key in ("n_quantities", "n_chosen", "n_emergent", "n_emergent_ok"):
+        assert f"12_scorecard.ipynb::{key}" in intro

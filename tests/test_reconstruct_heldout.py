@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from cart19.reconstruction import heldout
 from cart19.record.claims import load_claims
 from cart19.stats import survival

@@ -44,6 +44,14 @@ class Chapter:
             field = self.card.set_index("id").loc[claim_id, "field"]
         return float(row[field])
 
+    def scaled(self, claim_id: str, field: str | None = None, which: str = "reproduced") -> float:
+        """:meth:`value` in the power of ten the paper prints it in (``value / 10**k`` for a claim
+        printed "m x 10^k", :func:`cart19.record.claims.printed_power`): the number to write
+        before "x 10<sup>k</sup>" in prose."""
+        from cart19.record.claims import printed_power
+        k = printed_power(self.claims.set_index("id").loc[claim_id, "printed"])
+        return self.value(claim_id, field, which) / 10 ** k
+
     def status_counts(self) -> pd.Series:
         return self.card["status"].value_counts().reindex(list(scorecard.STATUSES), fill_value=0)
 

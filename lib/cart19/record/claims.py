@@ -278,3 +278,15 @@ def claim(df: pd.DataFrame, id: str) -> pd.Series:
     if hit.empty:
         raise KeyError(f"no claim with id {id!r} in the published record")
     return hit.iloc[0]
+
+
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+
+
+def printed_power(printed: str) -> int:
+    """The power of ten a claim's printed text writes its value in ("3×10^5 ... CAR T cells per
+    kg" -> 5, "<3 × 10 ⁵ cells per kg" -> 5), 0 when it prints none: prose that quotes the value
+    "x 10^k" must quote value / 10^k (chapter 05's median dose)."""
+    import re
+    m = re.search(r"[×x]\s*10\s*(?:\^|<sup>)?\s*([0-9⁰¹²³⁴⁵⁶⁷⁸⁹]+)", str(printed))
+    return int(m.group(1).translate(_SUPERSCRIPTS)) if m else 0
