@@ -134,7 +134,7 @@ def test_make_never_leaves_a_broken_venv(tmp_path):
 
 #: import name -> distribution name, where they differ
 DISTRIBUTION = {"yaml": "pyyaml", "great_tables": "great-tables", "jupyter_client": "jupyter-client",
-                "myst_nb": "myst-nb", "distributed": "distributed"}
+                "myst_nb": "myst-nb", "distributed": "distributed", "IPython": "ipython"}
 
 
 def test_every_import_of_the_package_is_a_declared_dependency():

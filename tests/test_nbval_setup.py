@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 from pathlib import Path
 
@@ -149,3 +150,23 @@ def test_plain_jupyter_book_build_is_warning_free(tmp_path):
     assert "build succeeded" in log
     warnings = [ln for ln in log.splitlines() if "WARNING" in ln]
     assert not warnings, f"{len(warnings)} warnings, e.g. {warnings[:3]}"
+
+
+def test_plain_pytest_gives_the_kernels_the_builds_environment():
+    """pyproject's addopts load cart19.book.pytest_env: from a shell without the Makefile's exports,
+    the kernels nbval starts inherit the build's hash seed, SOURCE_DATE_EPOCH and OpenBLAS pin
+    (without the pin, chapter 22's Cox HRs differed from the committed ones in their last digits)."""
+    import subprocess
+    import sys
+    import tomllib
+
+    from cart19.book.execute import KERNEL_ENV
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["addopts"]
+    assert "-p cart19.book.pytest_env" in addopts
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_ENV}
+    code = "import os, json, cart19.book.pytest_env; print(json.dumps(dict(os.environ)))"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)
+    assert {k: got.get(k) for k in KERNEL_ENV} == KERNEL_ENV
+    assert got["PYTHONHASHSEED"] == "0" and got["SOURCE_DATE_EPOCH"] == "0"
