@@ -204,3 +204,17 @@ def test_every_chapter_opens_with_key_points():
         if at < 0 or (0 <= first_code < at):
             missing.append(page.name)
     assert not missing, f"no key-points box before the first code cell: {missing}"
+
+
+@pytest.mark.parametrize("remote, url", [
+    ("/work/main", ""), ("file:///srv/cart19.git", ""), ("../cart19", ""),
+    ("git@github.com:owner/cart19.git", "https://github.com/owner/cart19"),
+    ("https://user:token@example.org:8443/owner/cart19.git", "https://example.org:8443/owner/cart19"),
+])
+def test_footer_links_only_a_web_address(remote, url):
+    """A clone of a local path must not get a footer link to a page that does not exist (the
+    fresh-clone browser test found /work/main linked from every page); credentials never show."""
+    assert sphinx_book._web_url(remote) == url
+    info = {"commit": "a" * 40, "short": "aaaaaaa", "date": "2026-12-03", "remote": remote}
+    footer = sphinx_book.footer_html("1.0", info)
+    assert ("href" in footer) == bool(url) and "token" not in footer

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import os
 import subprocess
+import urllib.parse
 from pathlib import Path
 
 __all__ = ["AuthorYearLabels", "AuthorYearStyle", "commit_info", "footer_html", "setup"]
@@ -73,6 +74,11 @@ def _web_url(remote: str) -> str:
     if remote.startswith("git@") and ":" in remote:
         host, path = remote[4:].split(":", 1)
         remote = f"https://{host}/{path}"
+    if not remote.startswith(("https://", "http://")):
+        # a clone of a local path or file:// remote has no page a reader can open: no link
+        return ""
+    parts = urllib.parse.urlsplit(remote)  # drop any user:token@ from the address
+    remote = urllib.parse.urlunsplit(parts._replace(netloc=(parts.hostname or "") + (f":{parts.port}" if parts.port else "")))
     return remote[:-4] if remote.endswith(".git") else remote
 
 
@@ -90,7 +96,7 @@ def footer_html(version: str, info: dict[str, str], repository_url: str = "") ->
     if url:
         parts.append(f'source: <a href="{html.escape(url)}">{html.escape(url)}</a>')
     else:
-        parts.append("source: the git repository this book is built from (no remote configured)")
+        parts.append("source: the git repository this book is built from (no web address configured)")
     parts.append("figures and numbers drawn from a reconstructed cohort, not the trial's data")
     return '<p class="cart19-footer">' + " · ".join(parts) + "</p>"
 
