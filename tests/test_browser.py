@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, is_local, missing_browser
 
 with warnings.catch_warnings():
     # The `browser` mark selects/deselects this module (-m browser / -m "not browser"); until it is
@@ -72,22 +73,6 @@ def _source_root(html_dir: Path) -> Path:
 
 SRC_DIR = _source_root(HTML_DIR)
 SCREENSHOTS = REPO / "tests" / "screenshots"
-CHROMIUM = Path(os.environ.get("CART19_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Every host but this one resolves to "not found" inside Chromium: a foreign request is still
-    # seen (page.on("request")) and reported, but fails at once instead of waiting on the network.
-    # (Cheaper than Playwright request interception, which also turns off the HTTP cache.)
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
 NAV_TIMEOUT_MS = 30_000
 
 if not (HTML_DIR / "index.html").is_file():
@@ -352,19 +337,6 @@ def book_url():
         server.server_close()
 
 
-def _missing_browser(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: run .ci/install-browser.sh)", pytrace=False)
-    pytest.skip(reason)
-
-
-def _is_local(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme in {"data", "blob", "about", "javascript"}:
-        return True
-    return parts.hostname in LOCAL_HOSTS
-
-
 @dataclass
 class Visit:
     """What happened while one page was open."""
@@ -380,11 +352,11 @@ class Visit:
 def context(tmp_path_factory):
     """One headless Chromium for the whole session, on a new empty profile (--user-data-dir)."""
     if not CHROMIUM.is_file():
-        _missing_browser(f"{CHROMIUM} not found (Debian packages chromium + chromium-driver)")
+        missing_browser(f"{CHROMIUM} not found (Debian packages chromium + chromium-driver)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - playwright is in requirements.lock
-        _missing_browser(f"playwright not importable: {exc}")
+        missing_browser(f"playwright not importable: {exc}")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as pw:
         # Playwright passes the profile to Chromium as --user-data-dir.
@@ -398,7 +370,7 @@ def context(tmp_path_factory):
         )
         ctx.set_default_timeout(NAV_TIMEOUT_MS)
         ctx.foreign_log = []  # every non-local request of the session
-        ctx.on("request", lambda req: None if _is_local(req.url) else ctx.foreign_log.append(req.url))
+        ctx.on("request", lambda req: None if is_local(req.url) else ctx.foreign_log.append(req.url))
         try:
             yield ctx
         finally:
@@ -420,7 +392,7 @@ def _open(context, url: str):
     """Open ``url`` in a new page; return (page, Visit) once it and its math have settled."""
     visit = Visit()
     page = context.new_page()
-    page.on("request", lambda req: (visit.requests if _is_local(req.url) else visit.foreign).append(req.url))
+    page.on("request", lambda req: (visit.requests if is_local(req.url) else visit.foreign).append(req.url))
     page.on("console", lambda msg: _console(visit, msg))
     page.on("pageerror", lambda exc: visit.page_errors.append(str(exc)))
     page.on(

@@ -26,37 +26,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
+import warnings
 from pathlib import Path
 
 import pytest
-
-import urllib.parse
-import warnings
+from browser_support import CHROMIUM, CHROMIUM_ARGS, is_local, missing_browser
 
 with warnings.catch_warnings():  # the `browser` mark, as in test_browser.py
     warnings.simplefilter("ignore", pytest.PytestUnknownMarkWarning)
     pytestmark = pytest.mark.browser
-
-# Copied from tests/test_browser.py rather than imported: that module skips at import when the book
-# is not built, and this test needs no built book.
-CHROMIUM = Path(os.environ.get("CART19_CHROMIUM", "/usr/bin/chromium"))
-#: as tests/test_browser.py: every host but this one fails to resolve inside Chromium
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"]
-
-
-def _missing_browser(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: run .ci/install-browser.sh)", pytrace=False)
-    pytest.skip(reason)
-
-
-def _is_local(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    return (parts.scheme in {"data", "blob", "about", "javascript"}
-            or parts.hostname in {"127.0.0.1", "localhost", "::1"})
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.md"))
@@ -111,7 +91,7 @@ def _free_port() -> int:
 def lab(tmp_path):
     """A JupyterLab server on this checkout; yields its base URL with the token."""
     if not CHROMIUM.is_file():
-        _missing_browser(f"{CHROMIUM} not found (Debian packages chromium + chromium-driver)")
+        missing_browser(f"{CHROMIUM} not found (Debian packages chromium + chromium-driver)")
     port, token = _free_port(), "cart19-test-" + os.urandom(8).hex()
     settings = tmp_path / "lab-settings"
     plugin = settings / "@jupyterlab" / "docmanager-extension"
@@ -168,7 +148,7 @@ def _drive(base: str, token: str, tmp_path: Path, path: Path) -> dict:
             str(tmp_path / "profile"), executable_path=str(CHROMIUM), headless=True,
             args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(60_000)
-        ctx.on("request", lambda r: None if _is_local(r.url) else foreign.append(r.url))
+        ctx.on("request", lambda r: None if is_local(r.url) else foreign.append(r.url))
         page = ctx.new_page()
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{base}/lab/tree/{LAB_CHAPTER}?token={token}")
@@ -231,7 +211,7 @@ def test_chapter_runs_in_jupyterlab_shows_a_figure_and_saves_clean(lab, tmp_path
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError as exc:  # pragma: no cover - playwright is in requirements.lock
-        _missing_browser(f"playwright not importable: {exc}")
+        missing_browser(f"playwright not importable: {exc}")
     base, token = lab
     path = REPO / LAB_CHAPTER
     before = path.read_bytes()
