@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from cart19 import paths
+from cart19.comparison import memo
 from cart19.reconstruction.times import km_within
 from cart19.record.design import VARIANT_LABELS
 
@@ -281,11 +282,16 @@ def _compute(claims_key, cohort_key, inputs) -> Result:
     from cart19.record.claims import load_claims
 
     claims_path, cohort_path = claims_key[0], cohort_key[0]
-    claims = load_claims(claims_path)
-    raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
-    cohort = load_cohort(cohort_path)
-    reproduced = reproduce_all(cohort, claims, not_infused_beside(cohort_path))
-    return Result(claims, raw, cohort, reproduced, build_scorecard(claims, raw, reproduced))
+
+    def compute() -> Result:
+        claims = load_claims(claims_path)
+        raw = pd.read_csv(claims_path, dtype=str, keep_default_na=False)
+        cohort = load_cohort(cohort_path)
+        reproduced = reproduce_all(cohort, claims, not_infused_beside(cohort_path))
+        return Result(claims, raw, cohort, reproduced, build_scorecard(claims, raw, reproduced))
+
+    # on disk too: the book's kernels share one reproduction (cart19.comparison.memo)
+    return memo.cached([claims_path, cohort_path, *(i[0] for i in inputs)], compute)
 
 
 def compute_all(claims_path=None, cohort_path=None) -> Result:
