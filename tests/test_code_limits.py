@@ -31,21 +31,9 @@ OVER_LONG_FUNCTIONS = {
 }
 #: functions over the mccabe limit: "path::name" (as ruff names them) -> complexity
 OVER_COMPLEX_FUNCTIONS = {
-    "lib/cart19/comparison/reproduce.py::reproduce_all": 11,
-    "lib/cart19/comparison/scorecard.py::_compare": 15,
     "lib/cart19/reconstruction/milp.py::explain_infeasibility": 11,
     "lib/cart19/reconstruction/targets.py::bind": 13,
     "lib/cart19/reconstruction/times.py::ok": 22,
-    "lib/cart19/record/attributes.py::_check": 13,
-    "lib/cart19/record/attributes.py::evaluate": 17,
-    "lib/cart19/record/claims.py::load_claims": 11,
-    "lib/cart19/record/design_rules.py::_claim_refs": 27,
-    "lib/cart19/record/design_rules.py::check_against": 11,
-    "lib/cart19/record/design_rules.py::check_structure": 24,
-    "lib/cart19/record/readings.py::_check_row": 11,
-    "lib/cart19/stats/printed.py::fisher_freeman_halton": 11,
-    "lib/cart19/stats/survival.py::forward_selection": 14,
-    "lib/cart19/validation/aggregates.py::counts": 12,
 }
 
 #: subpackages of the domain, which the book machinery must not import
