@@ -7,16 +7,16 @@ import numpy as np
 import pandas as pd
 
 from cart19.record.audit.base import (
-    T3_FACTORS,
-    T3_OUTCOMES,
-    T4_BOTH_ARMS,
-    T4_CHARS,
     TEST_NAMES,
     Claims,
     Out,
     fp,
     implied_count,
     need,
+    t3_factors,
+    t3_outcomes,
+    t4_both_arms,
+    t4_characteristics,
 )
 from cart19.stats import printed as S
 
@@ -61,7 +61,7 @@ def p_checks(c: Claims, out: Out) -> None:
 
 def _table3_pair(c: Claims, out: Out, cid: str, o: str, f: str, pid: str, where: str = "") -> None:
     """One Table 3 comparison (outcome ``o`` across factor ``f``) recomputed from its counts."""
-    l1, l2 = T3_FACTORS[f]
+    l1, l2 = t3_factors()[f]
     a, b = f"table3.{o}.{f}.{l1}", f"table3.{o}.{f}.{l2}"
     if not need(out, c, cid, "p_contingency", [a, b, pid]):
         return
@@ -71,13 +71,13 @@ def _table3_pair(c: Claims, out: Out, cid: str, o: str, f: str, pid: str, where:
                 "a count or denominator of the comparison is not in the record")
         return
     _p_contingency(c, out, cid, [a, b], S.table_from_counts(k1, n1, k2, n2), pid,
-                   f"{T3_OUTCOMES[o]} {k1}/{n1} vs {k2}/{n2}{where}")
+                   f"{t3_outcomes()[o]} {k1}/{n1} vs {k2}/{n2}{where}")
 
 
 def _table3_p_checks(c: Claims, out: Out) -> None:
     """Table 3 and its comparisons printed again in the text."""
-    for o in T3_OUTCOMES:
-        for f in T3_FACTORS:
+    for o in t3_outcomes():
+        for f in t3_factors():
             _table3_pair(c, out, f"p.table3.{o}.{f}", o, f, f"table3.{o}.{f}.p")
     # the same comparisons printed in the text
     for cid, pid, o, f in [
@@ -111,8 +111,8 @@ def _table3_p_checks(c: Claims, out: Out) -> None:
 def _table4_p_checks(c: Claims, out: Out) -> None:
     """Table 4."""
     # ---- Table 4
-    for ch in T4_BOTH_ARMS:
-        levels = T4_CHARS[ch]
+    for ch in t4_both_arms():
+        levels = t4_characteristics()[ch]
         ids = [f"table4.{ch}.{lv}.{arm}" for lv in levels for arm in ("hsct", "no_hsct")]
         pid = f"table4.{ch}.p"
         cid = f"p.table4.{ch}"
@@ -174,7 +174,7 @@ def ttest_checks(c: Claims, out: Out) -> None:
 def _table3_ttests(c: Claims, out: Out) -> None:
     """Table 3: the CAR T-cell peak P values from the printed means and dispersions."""
     pooled = {}
-    for f, (l1, l2) in T3_FACTORS.items():
+    for f, (l1, l2) in t3_factors().items():
         ids = [f"table3.carpeak.{f}.{l1}", f"table3.carpeak.{f}.{l2}", f"table3.carpeak.{f}.p",
                f"table3.cr.{f}.{l1}", f"table3.cr.{f}.{l2}"]
         cid = f"p.table3.carpeak.{f}"
