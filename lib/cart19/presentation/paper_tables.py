@@ -247,25 +247,30 @@ def paper_table2(ch) -> J.JournalTable:
                          notes=["CR2, second complete remission; NR, no response.", _CELL_NOTE])
 
 
-#: Table 3 factors with the row labels as printed (HTML)
-PAPER_TABLE3 = (
-    ("Age, y", "age", (("2-14", "2_14"), ("15-61", "15_61"))),
-    ("Sex", "sex", (("Female", "female"), ("Male", "male"))),
-    ("<i>BCR-ABL</i> fusion gene", "bcr_abl", (("<i>BCR-ABL</i><sup>+</sup>", "pos"),
-                                                ("<i>BCR-ABL</i><sup>−</sup>", "neg"))),
-    ("<i>TP53</i> mutation", "tp53", (("<i>TP53</i><sup>+</sup>", "pos"),
-                                      ("<i>TP53</i><sup>−</sup>", "neg"))),
-    ("EMD", "emd", (("Without", "without"), ("With", "with"))),
-    ("BM blasts ≤20% vs &gt;20%, %", "blasts20", (("≤20", "le20"), ("&gt;20", "gt20"))),
-    ("BM blasts &lt;5% vs ≥5%, %", "blasts5", (("&lt;5", "lt5"), ("≥5", "ge5"))),
-    ("Costimulatory domain", "costim", (("CD28", "cd28"), ("4-1BB", "41bb"))),
-    ("With or without previous transplant", "prior_hsct",
-     (("No previous transplant", "none"), ("Posttransplant relapse", "post"))),
-    ("CAR T-cell dose", "dose", (("&lt;3 × 10<sup>5</sup> cells per kg", "lt3"),
-                                 ("≥3 × 10<sup>5</sup> cells per kg", "ge3"))),
-)
-T3_OUTCOMES = (("cr", "CR rate"), ("crs34", "Grade 3 to 4 CRS"),
-               ("neuro23", "Grade 2 to 3 neurotoxicity"), ("carpeak", "CAR T-cell peak"))
+_GENES = re.compile(r"(BCR-ABL1?|TP53)([+-])?")
+_SIGN = {"+": "<sup>+</sup>", "-": "<sup>−</sup>"}
+
+
+def _html_label(text: str) -> str:
+    """A row label of design.yml as the paper sets it: gene names in italics with their sign
+    raised, <= and >= as one character, powers of ten raised."""
+    t = J.esc(text).replace("&lt;=", "≤").replace("&gt;=", "≥").replace(" x 10^5",
+                                                                       " × 10<sup>5</sup>")
+    return _GENES.sub(lambda m: f"<i>{m.group(1)}</i>" + _SIGN.get(m.group(2) or "", ""), t)
+
+
+def _factor_rows(factors) -> tuple:
+    """(label HTML, factor key, ((level label HTML, level key), ...)) of each design factor."""
+    return tuple((_html_label(fac.label), f, tuple((_html_label(lv.printed), k)
+                                                   for k, lv in fac.levels.items()))
+                 for f, fac in factors.items())
+
+
+def _table3_layout() -> tuple[tuple, tuple]:
+    """Table 3's factors and its outcomes (key, heading), from data/published/design.yml."""
+    from cart19.record import design
+    t3 = design.load().table3
+    return _factor_rows(t3.factors), tuple((o, out.label) for o, out in t3.outcomes.items())
 
 
 def paper_table3_ids(claims: pd.DataFrame) -> list[str]:
@@ -277,53 +282,29 @@ def paper_table3(ch) -> J.JournalTable:
     """The paper's Table 3 whole: CR rate, grade 3-4 CRS, grade 2-3 neurotoxicity and CAR T-cell
     peak by subgroup, each printed row followed by the reproduced one."""
     v = _Values(ch)
+    factors, outcomes = _table3_layout()
     cols = []
-    for o, _ in T3_OUTCOMES:
+    for o, _ in outcomes:
         cols += [(f"{o}", "% ± SD" if o == "carpeak" else "n/N (%)"), (f"{o}.p", "<i>P</i>")]
     blocks = []
-    for title, factor, levels in PAPER_TABLE3:
-        pub = {f"{o}.p": v.printed(f"table3.{o}.{factor}.p") for o, _ in T3_OUTCOMES}
+    for title, factor, levels in factors:
+        pub = {f"{o}.p": v.printed(f"table3.{o}.{factor}.p") for o, _ in outcomes}
         rep = {f"{o}.p": v.reproduced(f"table3.{o}.{factor}.p", _p_rep(v, f"table3.{o}.{factor}.p"))
-               for o, _ in T3_OUTCOMES}
+               for o, _ in outcomes}
         blocks.append({"label": title, "indent": 0, "bold": True, "pub": pub, "rep": rep})
         for label, lv in levels:
             pub, rep = {}, {}
-            for o, _ in T3_OUTCOMES:
+            for o, _ in outcomes:
                 cid = f"table3.{o}.{factor}.{lv}"
                 pub[o] = v.printed(cid)
                 rep[o] = v.reproduced(cid, _mean_rep(v, cid) if o == "carpeak" else
                                       _count_rep(v, cid))
             blocks.append({"label": label, "indent": 1, "pub": pub, "rep": rep})
-    spanners = [(h, [o, f"{o}.p"]) for o, h in T3_OUTCOMES]
+    spanners = [(h, [o, f"{o}.p"]) for o, h in outcomes]
     notes = ["SD, standard deviation (as printed; the audit finds that the values behave as "
              "standard errors). Row labels as printed: the audit reads the <i>TP53</i> and "
              "previous-transplant labels as swapped.", _SIG_NOTE, _CELL_NOTE]
     return _sub_rows(blocks, cols, "table3", stub_label="Subgroup", spanners=spanners, notes=notes)
-
-
-PAPER_TABLE4 = (
-    ("Sex", "sex", (("Male", "male"), ("Female", "female"))),
-    ("Age, y", "age", (("2-14", "2_14"), ("15-61", "15_61"))),
-    ("Disease status", "status", (("Relapsed after HSCT", "post_hsct"),
-                                  ("Relapsed after chemotherapy", "relapsed_chemo"),
-                                  ("Primary refractory", "refractory"))),
-    ("Complex karyotypes", "complex_karyotype", (("Yes", "yes"), ("No", "no"),
-                                                 ("Unknown", "unknown"))),
-    ("Fusion gene", "bcr_abl", (("<i>BCR-ABL1</i><sup>+</sup>", "pos"),
-                                ("<i>BCR-ABL1</i><sup>−</sup>", "neg"))),
-    ("<i>TP53</i> mutation", "tp53", (("<i>TP53</i><sup>+</sup>", "pos"),
-                                      ("<i>TP53</i><sup>−</sup>", "neg"))),
-    ("BM blasts, %", "bm_blasts", (("≤20", "le20"), ("&gt;20", "gt20"))),
-    ("Response after CAR T-cell therapy", "response", (("CR", "cr"), ("CRi", "cri"))),
-    ("CRS grade", "crs", (("0-2", "0_2"), ("3-4", "3_4"))),
-    ("MRD status before allo-HSCT", "mrd_pre_hsct", (("MRD-negative", "neg"),
-                                                     ("MRD-positive", "pos"))),
-    ("Disease status before allo-HSCT", "status_pre_hsct", (("CR1", "cr1"), ("CR2", "cr2"))),
-    ("Donor type", "donor", (("Matched unrelated", "mud"), ("HLA-identical sibling", "sibling"),
-                             ("Haploidentical", "haplo"))),
-    ("HSCT conditioning regimen", "conditioning", (("Total body irradiation-based", "tbi"),
-                                                   ("Busulfan-based", "bu"))),
-)
 
 
 def paper_table4(ch) -> J.JournalTable:
@@ -333,7 +314,8 @@ def paper_table4(ch) -> J.JournalTable:
     cols = [("hsct.n", "No."), ("hsct.pct", "%"), ("no_hsct.n", "No."), ("no_hsct.pct", "%"),
             ("p", "<i>P</i>")]
     blocks = []
-    for title, char, levels in PAPER_TABLE4:
+    from cart19.record import design
+    for title, char, levels in _factor_rows(design.load().table4.characteristics):
         pcid = f"table4.{char}.p"
         p_on_level = char == "crs"  # the paper prints this P on the "0-2" row
         head = {"label": title, "indent": 0, "bold": True, "pub": {}, "rep": {}}
@@ -363,9 +345,17 @@ def paper_table4(ch) -> J.JournalTable:
                                J.fmt_num(v.field(cid, "min")), J.fmt_num(v.field(cid, "max"))))}})
     spanners = [("Yes", ["hsct.n", "hsct.pct"]), ("No", ["no_hsct.n", "no_hsct.pct"]),
                 ("CAR T-cell therapy followed by allo-HSCT", None, ["Yes", "No"])]
-    notes = ["Among the 102 patients in CR or CRi on day 30.", _SIG_NOTE, _CELL_NOTE]
+    notes = [f"Among the {_published_count(ch, 'results.cr_day30')} patients in CR or CRi on "
+             "day 30.", _SIG_NOTE, _CELL_NOTE]
     return _sub_rows(blocks, cols, "table4", stub_label="Characteristic", spanners=spanners,
                      notes=notes)
+
+
+def _published_count(ch, cid: str) -> str:
+    """A count as the paper prints it (claims.csv ``n``), from the whole record."""
+    frame = getattr(ch, "claims", ch.published)
+    n = frame.loc[frame["id"] == cid, "n"]
+    return "" if not len(n) or pd.isna(n.iloc[0]) else f"{int(n.iloc[0])}"
 
 
 def _label_text(text: str) -> str:

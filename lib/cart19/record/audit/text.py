@@ -45,7 +45,7 @@ def text_checks(c: Claims, out: Out) -> None:
 
 #: how the audit names the landmarks of Figure 2's groups and Figure 3's arms, printed in several places
 _LANDMARK_WORDS = {
-    "os_all": "1-year OS, all 110", "lfs_all": "1-year LFS, all",
+    "os_all": "1-year OS, all {n}", "lfs_all": "1-year LFS, all",
     "os_cr": "1-year OS, CR patients", "lfs_cr": "1-year LFS, CR patients",
     "fig3.os.hsct": "1-year OS, bridged to HSCT", "fig3.lfs.hsct": "1-year LFS, bridged to HSCT",
     "fig3.os.no_hsct": "1-year OS, CAR T alone", "fig3.lfs.no_hsct": "1-year LFS, CAR T alone",
@@ -58,7 +58,8 @@ def _repeated_value_checks(c: Claims, out: Out) -> None:
     same = []
     for g, eps in design().survival_groups["fig2"].groups.items():
         for ep, ids in eps.items():
-            same.append((f"{ep}_{g}", list(ids), _LANDMARK_WORDS[f"{ep}_{g}"]))
+            same.append((f"{ep}_{g}", list(ids),
+                         _LANDMARK_WORDS[f"{ep}_{g}"].format(n=c.int("results.infused"))))
     for k, (g1, g2, _) in fig_groups().items():
         arms = (("a", g1), ("b", g2))
         # Figure 3's checks run arm by arm, the others endpoint by endpoint (a stable order)
@@ -202,7 +203,8 @@ def _derived_count_checks(c: Claims, out: Out) -> None:
         fits = [d for d in (c.int("results.cr_day30"), c.int("results.infused"))
                 if S.percent_rounding(n, d, ptxt)["verdict"] == "consistent"]
         out.add("text.abstract_hsct_denominator", "text_vs_source", ids, f"{n} ({ptxt}%)",
-                ", ".join(f"{n}/{d} = {100 * n / d:.1f}%" for d in (102, 110)),
+                ", ".join(f"{n}/{d} = {100 * n / d:.1f}%" for d in (c.int("results.cr_day30"),
+                                                                   c.int("results.infused"))),
                 "consistent" if fits == [c.int("results.cr_day30")] else "inconsistent",
                 f"The Abstract's {ptxt}% is {n} of the {c.int('results.cr_day30')} CR patients "
                 f"(not of the {c.int('results.infused')} infused, which would be "
