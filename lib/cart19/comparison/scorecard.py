@@ -40,7 +40,6 @@ STATUSES = ("exact", "exact, test chosen per row", "within tolerance", "differs"
             "not reproducible")
 #: statuses that count as reproduced
 REPRODUCED = ("exact", "within tolerance")
-BASES = ("fitted", "derived", "emergent", "not applicable")
 
 #: Fields compared, in order of priority, for each kind of claim.
 PRIMARY = {

@@ -170,12 +170,6 @@ def show(fig: Figure, reconstructed: bool = False, width: float | None = None,
     return SVGFigure(fig)
 
 
-def _fmt_num(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
-
-
 def _labels_for(levels: list, labels) -> dict:
     if labels is None:
         return {lv: str(lv) for lv in levels}

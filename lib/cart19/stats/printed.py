@@ -28,9 +28,6 @@ from itertools import product
 import numpy as np
 from scipy import special, stats
 
-#: z quantile of a two-sided 95% interval
-Z95 = float(stats.norm.ppf(0.975))
-
 #: rounding rules tried on printed percentages and P values
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN,
                   "truncate": ROUND_DOWN}
