@@ -8,7 +8,6 @@ from hypothesis import given, settings, strategies as st
 from scipy.stats import chi2_contingency
 
 from cart19.comparison import basis, reproduce, reproducers, scorecard
-from cart19.presentation import tables
 
 
 def _pub(**kw):
@@ -89,28 +88,6 @@ def test_not_reproducible_keeps_reason():
 def test_missing_reproduction_is_never_exact():
     pub, raw = _pub(kind="count", n=3), _raw(n=3)
     assert scorecard.compare_claim(pub, raw, pd.Series(dtype=object))[0] == "not reproducible"
-
-
-@pytest.mark.parametrize("p,cmp,text", [(0.052, "=", ".052"), (1.0, "=", "1"), (0.0004, "=", "<.001"),
-                                        (0.0001, "<", "<.0001"), (0.01, "=", ".010")])
-def test_fmt_p(p, cmp, text):
-    assert tables.fmt_p(p, cmp) == text
-
-
-def test_table_cells_from_claim_shaped_values():
-    vals = pd.DataFrame([
-        {"id": "table3.cr.age.2_14", "n": 66, "N": 71, "percent": 92.96},
-        {"id": "table3.cr.age.p", "p": 1.0},
-        {"id": "table3.carpeak.age.2_14", "mean": 27.123, "dispersion": 2.7229},
-        {"id": "table1.age", "median": 12.0, "min": 2.0, "max": 61.0},
-    ])
-    assert tables.cell(vals, "table3.cr.age.2_14", "n/N (%)") == "66/71 (93.0)"
-    assert tables.cell(vals, "table3.cr.age.p", "p") == "1"
-    assert tables.cell(vals, "table3.carpeak.age.2_14", "mean ± se") == "27.12 ± 2.72"
-    assert tables.cell(vals, "table1.age", "median (range)") == "12 (2-61)"
-    assert tables.cell(vals, "no.such.id", "n") == ""
-    t3 = tables.table3(vals)
-    assert t3.loc[t3["Subgroup"] == "    2-14", "CR"].item() == "66/71 (93.0)"
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cart19.presentation import journal as J
-from cart19.presentation import tables
+from cart19.presentation import paper_tables, tables
 from cart19.paths import CLAIMS_CSV, COHORT_CSV
 
 
@@ -132,7 +132,7 @@ def _cells(t: J.JournalTable) -> str:
 
 @pytest.mark.parametrize("k, rows", [(1, 34), (2, 11), (3, 60), (4, 86), (5, 12)])
 def test_each_paper_table_is_whole_with_every_claim(paper, k, rows):
-    t = getattr(tables, f"paper_table{k}")(paper)
+    t = getattr(paper_tables, f"paper_table{k}")(paper)
     assert len(t.data) == rows
     ids = [i for i in paper.published["id"] if i.startswith(f"table{k}.")
            and not re.search(r"\.(n|footnote\.\w+|cycles)$", i)]
@@ -147,7 +147,7 @@ def test_each_paper_table_is_whole_with_every_claim(paper, k, rows):
 
 
 def test_table3_keeps_the_papers_layout(paper):
-    t = tables.paper_table3(paper)
+    t = paper_tables.paper_table3(paper)
     data = t.data
     assert list(data.columns[:4]) == ["Subgroup", "Source", "CR rate: n/N (%)", "CR rate: P"]
     assert data["Subgroup"].tolist()[:6] == ["Age, y"] * 2 + ["2-14"] * 2 + ["15-61"] * 2
@@ -156,7 +156,7 @@ def test_table3_keeps_the_papers_layout(paper):
 
 
 def test_reproduced_p_printed_at_the_papers_precision(paper):
-    body = _cells(tables.paper_table4(paper))
+    body = _cells(paper_tables.paper_table4(paper))
     # Table 4 prints "Sex ... .47": the reproduced P has two decimals too
     assert re.search(r"claim table4\.sex\.p[^>]*>(<span[^>]*>)?\.\d\d<", body), body[:2000]
 

@@ -55,7 +55,7 @@ def _check_exact(co, ni, claims):
         assert (x >= 0).all()
     # no leukapheresis before enrolment opened
     leuka = pd.to_datetime(co["infusion_date"]) - pd.to_timedelta(co[DAYS], unit="D")
-    assert (leuka >= TR.ENROLMENT_OPENED).all()
+    assert (leuka >= TR.enrolment_opened()).all()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

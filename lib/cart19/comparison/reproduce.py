@@ -126,6 +126,24 @@ def registry(claims: pd.DataFrame, not_infused: pd.DataFrame | None = None,
     return honest_basis(reg, claims)
 
 
+def _reproduce_one(cid: str, fn, basis: str, ctx: Context, claims: pd.DataFrame) -> dict:
+    """One registered claim's reproduced fields and basis, or the reason it cannot be computed."""
+    row = {}
+    try:
+        row.update(fn(ctx))
+    except KeyError as exc:  # an attribute the cohort does not carry
+        row["reason"] = f"the cohort has no {exc.args[0]!r} attribute"
+    except (ConvergenceError, InputError, ValueError, ZeroDivisionError,
+            np.linalg.LinAlgError) as exc:
+        # A statistic can be undefined on a given cohort (a covariate with no events in
+        # one level, an empty arm): report it on that claim, never crash the scorecard.
+        row["reason"] = f"not computable on this cohort: {type(exc).__name__}: {exc}"[:300]
+    row["basis"] = basis if "reason" not in row else "not applicable"
+    if "reason" not in row and (note := override_note(cid, claims)):
+        row["override"] = note
+    return row
+
+
 def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
                   not_infused: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per claim: reproduced fields, basis, chapter, tolerance, reason (if not reproducible).
@@ -150,19 +168,7 @@ def reproduce_all(cohort: pd.DataFrame, claims: pd.DataFrame,
             row["orientation"] = orientation[cid]
         reason = next((r for pat, r in NOT_PATIENT_LEVEL if re.search(pat, cid)), None)
         if cid in reg:
-            fn, basis = reg[cid]
-            try:
-                row.update(fn(ctx))
-            except KeyError as exc:  # an attribute the cohort does not carry
-                row["reason"] = f"the cohort has no {exc.args[0]!r} attribute"
-            except (ConvergenceError, InputError, ValueError, ZeroDivisionError,
-                    np.linalg.LinAlgError) as exc:
-                # A statistic can be undefined on a given cohort (a covariate with no events in
-                # one level, an empty arm): report it on that claim, never crash the scorecard.
-                row["reason"] = f"not computable on this cohort: {type(exc).__name__}: {exc}"[:300]
-            row["basis"] = basis if "reason" not in row else "not applicable"
-            if "reason" not in row and (note := override_note(cid, claims)):
-                row["override"] = note
+            row.update(_reproduce_one(cid, *reg[cid], ctx, claims))
         elif reason:
             row.update(reason=reason, basis="not applicable")
         else:

@@ -41,7 +41,6 @@ STATUSES = ("exact", "exact, test chosen per row", "within tolerance", "differs"
             "not reproducible")
 #: statuses that count as reproduced
 REPRODUCED = ("exact", "within tolerance")
-BASES = ("fitted", "derived", "emergent", "not applicable")
 
 #: Fields compared, in order of priority, for each kind of claim.
 PRIMARY = {
@@ -150,41 +149,57 @@ def _compare(pub: pd.Series, raw: pd.Series, rep: pd.Series) -> tuple[str, float
     if missing:
         return "not reproducible", None, (rep.get("reason") or
                                           f"no reproduced value for {', '.join(missing)}")
-    main = fields[0]
-    diff = float(rep[main]) - float(pub[main])
-    notes = []
-
-    if kind == "p" or main == "p":
-        cmp_ = pub.get("p_cmp") or "="
-        p_pub, p_rep = float(pub["p"]), float(rep["p"])
-        if cmp_ == "<":
-            ok = p_rep < p_pub
-        elif cmp_ == ">":
-            ok = p_rep > p_pub
-        else:
-            ok = _agrees(p_pub, p_rep, printed_decimals(raw.get("p")))
-        same_side = (p_rep < 0.05) == ((p_pub < 0.05) if cmp_ != ">" else False)
-        notes.append("same conclusion at P<.05" if same_side else "conclusion at P<.05 differs")
-        return ("exact" if ok else "differs"), diff, "; ".join(notes)
-
+    diff = float(rep[fields[0]]) - float(pub[fields[0]])
+    if kind == "p" or fields[0] == "p":
+        return _compare_p(pub, raw, rep, diff)
     if kind == "km_landmark":
-        tol = rep.get("tolerance")
-        tol = 1.0 if _isnan(tol) else float(tol)
-        if _agrees(float(pub["percent"]), float(rep["percent"]), printed_decimals(raw.get("percent"))):
-            return "exact", diff, f"tolerance {tol:.2f} pp"
-        status = "within tolerance" if km_within(abs(diff), tol) else "differs"
-        return status, diff, f"tolerance {tol:.2f} pp"
-
+        return _compare_landmark(pub, raw, rep, diff)
     if kind == "mean_dispersion":
-        if all(_agrees(float(pub[f]), float(rep[f]), printed_decimals(raw.get(f))) for f in fields):
-            return "exact", diff, ""
-        disp = float(pub["dispersion"]) if not _isnan(pub.get("dispersion")) else float("nan")
-        if not math.isnan(disp) and abs(diff) <= disp:
-            return "within tolerance", diff, "mean within the printed dispersion"
-        return "differs", diff, ""
+        return _compare_mean(pub, raw, rep, fields, diff)
+    return _compare_fields(pub, raw, rep, fields, diff)
 
+
+def _compare_p(pub, raw, rep, diff: float) -> tuple[str, float, str]:
+    """A P value: within its printed bound, or equal at the printed precision."""
+    cmp_ = pub.get("p_cmp") or "="
+    p_pub, p_rep = float(pub["p"]), float(rep["p"])
+    if cmp_ == "<":
+        ok = p_rep < p_pub
+    elif cmp_ == ">":
+        ok = p_rep > p_pub
+    else:
+        ok = _agrees(p_pub, p_rep, printed_decimals(raw.get("p")))
+    same_side = (p_rep < 0.05) == ((p_pub < 0.05) if cmp_ != ">" else False)
+    note = "same conclusion at P<.05" if same_side else "conclusion at P<.05 differs"
+    return ("exact" if ok else "differs"), diff, note
+
+
+def _compare_landmark(pub, raw, rep, diff: float) -> tuple[str, float, str]:
+    """A Kaplan-Meier landmark: at the printed precision, else within the claim's tolerance."""
+    tol = rep.get("tolerance")
+    tol = 1.0 if _isnan(tol) else float(tol)
+    if _agrees(float(pub["percent"]), float(rep["percent"]), printed_decimals(raw.get("percent"))):
+        return "exact", diff, f"tolerance {tol:.2f} pp"
+    status = "within tolerance" if km_within(abs(diff), tol) else "differs"
+    return status, diff, f"tolerance {tol:.2f} pp"
+
+
+def _compare_mean(pub, raw, rep, fields, diff: float) -> tuple[str, float, str]:
+    """A mean with its dispersion: exact at the printed precision, or within the dispersion."""
+    if all(_agrees(float(pub[f]), float(rep[f]), printed_decimals(raw.get(f))) for f in fields):
+        return "exact", diff, ""
+    disp = float(pub["dispersion"]) if not _isnan(pub.get("dispersion")) else float("nan")
+    if not math.isnan(disp) and abs(diff) <= disp:
+        return "within tolerance", diff, "mean within the printed dispersion"
+    return "differs", diff, ""
+
+
+def _compare_fields(pub, raw, rep, fields, diff: float) -> tuple[str, float, str]:
+    """Every other claim: each field equal at its printed precision (a proportion by its counts,
+    with a note when the printed percent is not their ratio)."""
+    notes = []
     agree = [(_agrees(float(pub[f]), float(rep[f]), printed_decimals(raw.get(f)))) for f in fields]
-    if kind == "proportion" and all(agree[:2 if "N" in fields else 1]):
+    if pub["kind"] == "proportion" and all(agree[:2 if "N" in fields else 1]):
         pct_ok = _isnan(pub.get("percent")) or _isnan(rep.get("percent")) or _agrees(
             float(pub["percent"]), float(rep["percent"]), printed_decimals(raw.get("percent")))
         if not pct_ok:

@@ -170,12 +170,6 @@ def show(fig: Figure, reconstructed: bool = False, width: float | None = None,
     return SVGFigure(fig)
 
 
-def _fmt_num(x: float) -> str:
-    if not np.isfinite(x):
-        return "n/a"
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:.0f}"
-
-
 def _labels_for(levels: list, labels) -> dict:
     if labels is None:
         return {lv: str(lv) for lv in levels}
@@ -214,29 +208,8 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
         times_at_risk = [t for t in times_at_risk if 0 <= t <= tmax]
     times_at_risk = [float(t) for t in times_at_risk]
 
-    handles = []
-    for i, lv in enumerate(levels):
-        sub = sv._subset(data, group, lv)
-        colour = OKABE_ITO[i]
-        kmf = KaplanMeierFitter().fit(sub[duration], sub[event], label=names[lv])
-        sf = kmf.survival_function_.iloc[:, 0]
-        t = np.append(sf.index.to_numpy(float), float(sub[duration].max()))
-        s = np.append(sf.to_numpy(float), sf.iloc[-1]) * 100
-        (line,) = ax.step(t, s, where="post", color=colour, label=f"{names[lv]} (n = {len(sub)})")
-        line.set_gid(f"km-curve-{lv}")
-        handles.append(line)
-        cens = np.sort(sub.loc[sub[event] == 0, duration].to_numpy(float))
-        if cens.size:
-            y = kmf.survival_function_at_times(cens).to_numpy(float) * 100
-            (ticks,) = ax.plot(cens, y, linestyle="none", marker="|", markersize=5,
-                               markeredgewidth=0.9, color=colour)
-            ticks.set_gid(f"km-censor-{lv}")
-        if show_ci:
-            ci = kmf.confidence_interval_
-            band = ax.fill_between(ci.index.to_numpy(float), ci.iloc[:, 0] * 100,
-                                   ci.iloc[:, 1] * 100, step="post", color=colour, alpha=0.15,
-                                   linewidth=0)
-            band.set_gid(f"km-ci-{lv}")
+    handles = [_curve(ax, sv._subset(data, group, lv), duration, event, names[lv], lv,
+                      OKABE_ITO[i], show_ci) for i, lv in enumerate(levels)]
 
     ax.set_ylim(0, 105)
     ax.set_yticks(range(0, 101, 20))
@@ -247,30 +220,68 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:g}"))
     ax.set_xlabel(xlabel)
 
-    # Test statistics sit in a small text block between the panel title and the plot, where they
-    # can never cover a curve; the title is lifted by the block's height (see _title). The HR's
-    # orientation (long group names) is returned for one note per figure, not repeated per panel.
     note = None
     if annotate and group is not None and len(levels) >= 2:
-        lr = sv.logrank(data, duration, event, group)
-        stats_text = f"Log-rank {_fmt_p(lr['p'])}"
-        if len(levels) == 2:
-            ref_level = levels[0] if ref is None else ref
-            hr = sv.logrank_hr(data, duration, event, group, ref=ref_level).loc[hr_method]
-            stats_text += "\n" + fmt_hr(hr["hr"], hr["ci_lower"], hr["ci_upper"])
-            note = f"HR: {names[hr['group']]} vs {names[ref_level]} ({_HR_LABEL[hr_method]})"
-            if per_panel_note:  # this panel's HR has its own orientation: say which, under it
-                stats_text += f"\n   {names[hr['group']]} vs {names[ref_level]}"
-        else:
-            stats_text += f" ({lr['df']} df)"
-        ax.text(0.0, 1.02, stats_text, transform=ax.transAxes, ha="left", va="bottom",
-                fontsize=STYLE["legend.fontsize"] - 0.5, gid="km-stats", linespacing=1.3)
+        note = _test_statistics(ax, data, duration, event, group, levels, names, ref, hr_method,
+                                per_panel_note)
+    _at_risk_rows(ax, ax_risk, data, duration, event, group, levels, times_at_risk)
+    row_labels = [names[lv] for lv in levels] if group is not None else [_ONE_ROW]
+    return handles, row_labels, note
 
-    # number-at-risk rows: one per group, each count centred under its x tick (same x limits as
-    # the curves). Drawn here rather than with lifelines' add_at_risk_counts so the numbers are
-    # exactly cart19.stats.survival.number_at_risk (subjects with duration >= t, R's convention);
-    # lifelines' default counts at the end of each period instead. The row labels go in a
-    # separate column left of the first panel (see _at_risk_labels), so panels keep equal widths.
+
+def _curve(ax, sub: pd.DataFrame, duration: str, event: str, name: str, lv, colour,
+           show_ci: bool):
+    """One group's Kaplan-Meier step curve, its censoring ticks and (optionally) its CI band."""
+    kmf = KaplanMeierFitter().fit(sub[duration], sub[event], label=name)
+    sf = kmf.survival_function_.iloc[:, 0]
+    t = np.append(sf.index.to_numpy(float), float(sub[duration].max()))
+    s = np.append(sf.to_numpy(float), sf.iloc[-1]) * 100
+    (line,) = ax.step(t, s, where="post", color=colour, label=f"{name} (n = {len(sub)})")
+    line.set_gid(f"km-curve-{lv}")
+    cens = np.sort(sub.loc[sub[event] == 0, duration].to_numpy(float))
+    if cens.size:
+        y = kmf.survival_function_at_times(cens).to_numpy(float) * 100
+        (ticks,) = ax.plot(cens, y, linestyle="none", marker="|", markersize=5,
+                           markeredgewidth=0.9, color=colour)
+        ticks.set_gid(f"km-censor-{lv}")
+    if show_ci:
+        ci = kmf.confidence_interval_
+        band = ax.fill_between(ci.index.to_numpy(float), ci.iloc[:, 0] * 100,
+                               ci.iloc[:, 1] * 100, step="post", color=colour, alpha=0.15,
+                               linewidth=0)
+        band.set_gid(f"km-ci-{lv}")
+    return line
+
+
+def _test_statistics(ax, data: pd.DataFrame, duration: str, event: str, group: str, levels,
+                     names: dict, ref, hr_method: str, per_panel_note: bool) -> str | None:
+    """The log-rank P (and for two groups the HR) in a small text block between the panel title
+    and the plot, where it can never cover a curve; the title is lifted by the block's height (see
+    _title). Returns the HR's orientation (long group names), for one note per figure."""
+    note = None
+    lr = sv.logrank(data, duration, event, group)
+    stats_text = f"Log-rank {_fmt_p(lr['p'])}"
+    if len(levels) == 2:
+        ref_level = levels[0] if ref is None else ref
+        hr = sv.logrank_hr(data, duration, event, group, ref=ref_level).loc[hr_method]
+        stats_text += "\n" + fmt_hr(hr["hr"], hr["ci_lower"], hr["ci_upper"])
+        note = f"HR: {names[hr['group']]} vs {names[ref_level]} ({_HR_LABEL[hr_method]})"
+        if per_panel_note:  # this panel's HR has its own orientation: say which, under it
+            stats_text += f"\n   {names[hr['group']]} vs {names[ref_level]}"
+    else:
+        stats_text += f" ({lr['df']} df)"
+    ax.text(0.0, 1.02, stats_text, transform=ax.transAxes, ha="left", va="bottom",
+            fontsize=STYLE["legend.fontsize"] - 0.5, gid="km-stats", linespacing=1.3)
+    return note
+
+
+def _at_risk_rows(ax, ax_risk, data: pd.DataFrame, duration: str, event: str, group: str | None,
+                  levels, times_at_risk: list[float]) -> None:
+    """Number-at-risk rows: one per group, each count centred under its x tick (same x limits as
+    the curves). Drawn here rather than with lifelines' add_at_risk_counts so the numbers are
+    exactly cart19.stats.survival.number_at_risk (subjects with duration >= t, R's convention);
+    lifelines' default counts at the end of each period instead. The row labels go in a separate
+    column left of the first panel (see _at_risk_labels), so panels keep equal widths."""
     nar = sv.number_at_risk(data, duration, event, group, times_at_risk)
     _risk_axis(ax_risk, len(levels))
     ax_risk.set_xlim(ax.get_xlim())
@@ -279,8 +290,6 @@ def _draw(ax, ax_risk, df: pd.DataFrame, duration: str, event: str, group: str |
             ax_risk.text(t, i, str(int(nar.loc[lv, t])), ha="center", va="center",
                          color=OKABE_ITO[i], fontsize=STYLE["xtick.labelsize"])
     ax_risk.set_gid("km-at-risk")
-    row_labels = [names[lv] for lv in levels] if group is not None else [_ONE_ROW]
-    return handles, row_labels, note
 
 
 def _risk_axis(ax, n_rows: int) -> None:
@@ -416,6 +425,31 @@ def km_figure(df: pd.DataFrame, duration: str, event: str, group: str | None = N
                     annotate=annotate, width=width, height=height)
 
 
+def _check_panels(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None,
+                  hr_method: str) -> None:
+    """At least one panel, each with its duration and event columns, and a known HR method."""
+    if not panels:
+        raise ValueError("km_panel needs at least one panel")
+    for m in {hr_method} | {p.get("hr_method", hr_method) for p in panels}:
+        if m not in ("logrank", "mantel_haenszel"):
+            raise ValueError(f"hr_method must be one of ['logrank', 'mantel_haenszel'], got {m!r}")
+    for p in panels:
+        missing = {"duration", "event"} - set(p)
+        if missing:
+            raise ValueError(f"panel {dict(p)} lacks {sorted(missing)}")
+        sv._check_columns(p.get("df", df), [p["duration"], p["event"], group])
+
+
+def _panel_row_labels(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None,
+                      labels) -> list[str]:
+    """Every group name any panel shows (sizes the label column)."""
+    if group is None:
+        return [_ONE_ROW]
+    return sorted({name for p in panels for name in _labels_for(sv._groups(
+        sv._survival_frame(p.get("df", df), p["duration"], p["event"], [group]), group),
+        labels).values()})
+
+
 def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = None,
              labels: Sequence[str] | Mapping | None = None,
              times_at_risk: Sequence[float] | None = None, *, letters: str = "ABCDEFGH",
@@ -435,27 +469,13 @@ def km_panel(df: pd.DataFrame, panels: Sequence[Mapping], group: str | None = No
     The at-risk rows are labelled once per row of panels, at the left, and one legend above the
     panels names the groups.
     """
-    if not panels:
-        raise ValueError("km_panel needs at least one panel")
-    for m in {hr_method} | {p.get("hr_method", hr_method) for p in panels}:
-        if m not in ("logrank", "mantel_haenszel"):
-            raise ValueError(f"hr_method must be one of ['logrank', 'mantel_haenszel'], got {m!r}")
-    for p in panels:
-        missing = {"duration", "event"} - set(p)
-        if missing:
-            raise ValueError(f"panel {dict(p)} lacks {sorted(missing)}")
-        sv._check_columns(p.get("df", df), [p["duration"], p["event"], group])
+    _check_panels(df, panels, group, hr_method)
     if ncols is None:
         ncols = min(len(panels), 2)
     if ncols < 1:
         raise ValueError("ncols must be at least 1")
     n_groups = max(_n_groups(p.get("df", df), group) for p in panels)
-    # every group name any panel shows, to size the label column
-    row_labels = [_ONE_ROW]
-    if group is not None:
-        row_labels = sorted({name for p in panels for name in _labels_for(sv._groups(
-            sv._survival_frame(p.get("df", df), p["duration"], p["event"], [group]), group),
-            labels).values()})
+    row_labels = _panel_row_labels(df, panels, group, labels)
     with figure_style():
         fig, pairs, label_axes = _layout(len(panels), ncols, n_groups, row_labels, width, height)
         handles, notes = [], []

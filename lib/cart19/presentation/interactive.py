@@ -55,9 +55,9 @@ def scorecard_frame(card: pd.DataFrame, titles: dict[str, str] | None = None) ->
         rows.append({
             "section": T.SOURCE_NAMES.get(str(r.get("source", "")), str(r.get("source", ""))),
             "quantity": quantity if "<" in quantity else html.escape(quantity),
-            "published": html.escape(T._value_text(r.get("published"), r)),
-            "reproduced": html.escape(T._value_text(r.get("reproduced"), r)),
-            "difference": html.escape(T._difference_text(r)),
+            "published": html.escape(T.value_text(r.get("published"), r)),
+            "reproduced": html.escape(T.value_text(r.get("reproduced"), r)),
+            "difference": html.escape(T.difference_text(r)),
             "status": str(r.get("status", "")),
             "basis": str(r.get("basis", "")),
             "chapter": link,

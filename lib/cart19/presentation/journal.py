@@ -235,6 +235,32 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "table"
 
 
+def _spanners(gt, spanners: Sequence[tuple], html_id: str):
+    """Headings over groups of columns; a third item nests spanners defined before under this one."""
+    from great_tables import html as gt_html
+
+    spanner_ids: dict[str, str] = {}
+    for k, spec in enumerate(spanners):
+        heading, cols = spec[0], spec[1]
+        children = [spanner_ids[h] for h in (spec[2] if len(spec) > 2 else ())]
+        spanner_ids[heading] = sid = f"{html_id}-s{k}"
+        gt = gt.tab_spanner(gt_html(heading), columns=list(cols) if cols else None,
+                            spanners=children or None, id=sid)
+    return gt
+
+
+def _align_and_indent(gt, al: Mapping[str, str], shown: list, indent: Mapping[int, int]):
+    """Column alignment (column -> left/center/right) and the stub's indent levels by row."""
+    for how in ("left", "center", "right"):
+        cols = [c for c, a in al.items() if a == how and c in shown]
+        if cols:
+            gt = gt.cols_align(how, columns=cols)
+    for level in sorted(set(indent.values())):
+        rows = [r for r, lv in indent.items() if lv == level]
+        gt = gt.tab_stub_indent(rows=rows, indent=level)
+    return gt
+
+
 def table(frame: pd.DataFrame, name: str, *, stub: str | None = None,
           groups: str | None = None, labels: Mapping[str, str] | None = None,
           spanners: Sequence[tuple[str, Sequence[str]]] = (),
@@ -271,22 +297,10 @@ def table(frame: pd.DataFrame, name: str, *, stub: str | None = None,
     gt = gt.cols_label(**{c: gt_html(labels.get(c, esc(c))) for c in shown})
     if stubhead:
         gt = gt.tab_stubhead(gt_html(stubhead))
-    spanner_ids: dict[str, str] = {}
-    for k, spec in enumerate(spanners):
-        heading, cols = spec[0], spec[1]
-        children = [spanner_ids[h] for h in (spec[2] if len(spec) > 2 else ())]
-        spanner_ids[heading] = sid = f"{html_id}-s{k}"
-        gt = gt.tab_spanner(gt_html(heading), columns=list(cols) if cols else None,
-                            spanners=children or None, id=sid)
+    gt = _spanners(gt, spanners, html_id)
     al = {c: "left" for c in shown}
     al.update(align or {})
-    for how in ("left", "center", "right"):
-        cols = [c for c, a in al.items() if a == how and c in shown]
-        if cols:
-            gt = gt.cols_align(how, columns=cols)
-    for level in sorted(set((indent or {}).values())):
-        rows = [r for r, lv in indent.items() if lv == level]
-        gt = gt.tab_stub_indent(rows=rows, indent=level)
+    gt = _align_and_indent(gt, al, shown, indent or {})
     bold = list(bold_rows)
     if bold and stub is not None:
         gt = gt.tab_style(style.text(weight="bold"), loc.stub(rows=bold))

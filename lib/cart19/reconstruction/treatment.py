@@ -59,14 +59,19 @@ CLAIM_IDS = (VEIN_TO_VEIN, BRIDGING, BRIDGING_LOW, BRIDGING_INTENSIVE, *CYCLES.v
 BRIDGING_LEVELS = ("none", "low-moderate", "intensive")
 COLUMNS = ("leukapheresis_to_infusion_days", "bridging", "prior_chemo_cycles")
 
-#: Enrolment opened on 1 April 2017 (Results, first paragraph); no leukapheresis before it.
-ENROLMENT_OPENED = pd.Timestamp("2017-04-01")
 #: ASSUMPTION (the paper prints no range for the cycle counts): values lie between median / 2 and
 #: 2 x median (e.g. 2-6 cycles around the refractory median of 3, 5-20 around the relapsed 10).
 CYCLES_SPREAD = 2.0
 #: ASSUMPTION on the shape above the median: intervals and cycle counts are right-skewed, so the
 #: upper half is drawn with probability decaying as exp(-(v - median) / ((hi - median) / TAIL)).
 TAIL = 3.0
+
+
+def enrolment_opened() -> pd.Timestamp:
+    """The day enrolment opened (Results, first paragraph; ``calendar.enrolment_start`` of
+    ``data/published/design.yml``): no leukapheresis before it."""
+    from cart19.record import design
+    return pd.Timestamp(design.load().calendar["enrolment_start"].date)
 
 
 def _claims_by_id(claims: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +150,7 @@ def _respect_enrolment(rng: np.random.Generator, values: np.ndarray, slack: np.n
         ok = np.flatnonzero((v <= slack[i]) & (v[i] <= slack))
         if not len(ok):
             raise _bad(claims, VEIN_TO_VEIN, "max", f"{v[i]} days before infusion would predate "
-                       f"enrolment ({ENROLMENT_OPENED.date()}) and no patient can take it")
+                       f"enrolment ({enrolment_opened().date()}) and no patient can take it")
         j = int(rng.choice(ok))
         v[i], v[j] = v[j], v[i]
     return v
@@ -181,26 +186,36 @@ def assign_treatment(cohort: pd.DataFrame, not_infused: pd.DataFrame, claims: pd
                              column="id")
     rng_v, rng_b, rng_c = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     co, ni = cohort.copy(), not_infused.copy()
+    co["leukapheresis_to_infusion_days"] = _vein_to_vein_days(rng_v, co, claims)
+    ni["leukapheresis_to_infusion_days"] = pd.array([pd.NA] * len(ni), dtype="Int64")
+    labels = _bridging_labels(rng_b, len(co), len(ni), claims)
+    co["bridging"] = labels[:len(co)].astype(str)
+    ni["bridging"] = labels[len(co):].astype(str)
+    co["prior_chemo_cycles"] = _prior_cycles(rng_c, co, claims)
+    return co, ni
 
-    # ---- leukapheresis -> infusion (infused patients only) -----------------------------------
+
+def _vein_to_vein_days(rng, co: pd.DataFrame, claims: pd.DataFrame) -> np.ndarray:
+    """Leukapheresis to infusion, infused patients only (``methods.vein_to_vein``)."""
     med = T.claim_value(claims, VEIN_TO_VEIN, "median", _src(claims))
     lo, hi = (T.claim_value(claims, VEIN_TO_VEIN, f, _src(claims)) for f in ("min", "max"))
-    days = _integers_with_summary(rng_v, len(co), med, lo, hi, True, VEIN_TO_VEIN, claims)
+    days = _integers_with_summary(rng, len(co), med, lo, hi, True, VEIN_TO_VEIN, claims)
     if "infusion_date" in co.columns:
-        slack = (pd.to_datetime(co["infusion_date"]) - ENROLMENT_OPENED).dt.days.to_numpy()
-        days = _respect_enrolment(rng_v, days, slack, claims)
-    co["leukapheresis_to_infusion_days"] = days.astype(int)
-    ni["leukapheresis_to_infusion_days"] = pd.array([pd.NA] * len(ni), dtype="Int64")
+        slack = (pd.to_datetime(co["infusion_date"]) - enrolment_opened()).dt.days.to_numpy()
+        days = _respect_enrolment(rng, days, slack, claims)
+    return days.astype(int)
 
-    # ---- bridging chemotherapy (all enrolled) ------------------------------------------------
-    n_enrolled = len(co) + len(ni)
+
+def _bridging_labels(rng, n_infused: int, n_not: int, claims: pd.DataFrame) -> np.ndarray:
+    """Bridging chemotherapy of every enrolled patient, infused first (``methods.bridging*``)."""
+    n_enrolled = n_infused + n_not
     n_br = T.claim_value(claims, BRIDGING, "n", _src(claims))
     big_n = _optional(claims, BRIDGING, "N")
     n_low = T.claim_value(claims, BRIDGING_LOW, "n", _src(claims))
     n_int = T.claim_value(claims, BRIDGING_INTENSIVE, "n", _src(claims))
     if big_n is not None and big_n != n_enrolled:
         raise _bad(claims, BRIDGING, "N", f"counts bridging over {big_n:g} patients but the "
-                   f"reconstruction enrols {n_enrolled} ({len(co)} infused + {len(ni)} not)", big_n)
+                   f"reconstruction enrols {n_enrolled} ({n_infused} infused + {n_not} not)", big_n)
     if n_low + n_int != n_br:
         raise _bad(claims, BRIDGING, "n", f"{n_br:g} bridged but {BRIDGING_LOW!r} + "
                    f"{BRIDGING_INTENSIVE!r} = {n_low:g} + {n_int:g}", n_br)
@@ -208,11 +223,11 @@ def assign_treatment(cohort: pd.DataFrame, not_infused: pd.DataFrame, claims: pd
         raise _bad(claims, BRIDGING, "n", f"{n_br:g} bridged is not a count of {n_enrolled}", n_br)
     labels = np.array(["low-moderate"] * int(n_low) + ["intensive"] * int(n_int)
                       + ["none"] * (n_enrolled - int(n_br)), dtype=object)
-    labels = rng_b.permutation(labels)
-    co["bridging"] = labels[:len(co)].astype(str)
-    ni["bridging"] = labels[len(co):].astype(str)
+    return rng.permutation(labels)
 
-    # ---- prior chemotherapy cycles, by disease status (infused patients) ---------------------
+
+def _prior_cycles(rng, co: pd.DataFrame, claims: pd.DataFrame) -> np.ndarray:
+    """Prior chemotherapy cycles of the infused patients, by disease status (Table 1 row labels)."""
     cycles = np.zeros(len(co), dtype=int)
     status = co["disease_status"].astype(str).to_numpy()
     for st, cid in CYCLES.items():
@@ -225,9 +240,8 @@ def assign_treatment(cohort: pd.DataFrame, not_infused: pd.DataFrame, claims: pd
         if not pin:
             c_lo = min(max(1.0, math.ceil(m / CYCLES_SPREAD)), math.floor(m)) if c_lo is None else c_lo
             c_hi = math.floor(m * CYCLES_SPREAD) if c_hi is None else c_hi
-        cycles[where] = _integers_with_summary(rng_c, len(where), m, c_lo, c_hi, pin, cid, claims)
-    co["prior_chemo_cycles"] = cycles
-    return co, ni
+        cycles[where] = _integers_with_summary(rng, len(where), m, c_lo, c_hi, pin, cid, claims)
+    return cycles
 
 
 def _summary(x: pd.Series) -> dict:

@@ -47,6 +47,12 @@ def _check(rule, where: str, path, names: set[str], days: set[str]) -> set[str]:
                              for i, x in enumerate(items)))
     if set(rule) == {"not"}:
         return _check(rule["not"], f"{where}.not", path, names, days)
+    _check_leaf(rule, where, path, days)
+    return set()
+
+
+def _check_leaf(rule: dict, where: str, path, days: set[str]) -> None:
+    """A leaf rule: one column (flag:, column: or number:) and its test."""
     leaf = [k for k in rule if k in _LEAF_KEYS]
     if len(leaf) != 1 or not isinstance(rule[leaf[0]], str):
         _fail(path, where, "a leaf rule names one column with flag:, column: or number:")
@@ -63,7 +69,6 @@ def _check(rule, where: str, path, names: set[str], days: set[str]) -> set[str]:
             _fail(path, f"{where}.{op}", "compares text: quote the value(s)")
         if op in _COMPARE and not (isinstance(v, (int, float)) or v in days):
             _fail(path, f"{where}.{op}", f"{v!r} is neither a number nor a day of days:")
-    return set()
 
 
 def check_rules(attributes: dict, path, days: set[str]) -> None:
@@ -85,18 +90,33 @@ def check_rules(attributes: dict, path, days: set[str]) -> None:
         visit(k, [])
 
 
+def _leaf(rule: dict, cohort: pd.DataFrame, days: dict[str, int]) -> np.ndarray:
+    """A leaf rule over one column of the cohort: a 0/1 flag, a text test or a number test."""
+    if "flag" in rule:
+        x = pd.to_numeric(cohort[rule["flag"]], errors="coerce").fillna(0)
+        return (x.astype(int) == 1).to_numpy()
+    if "column" in rule:
+        s = cohort[rule["column"]].fillna("").astype(str)
+        if "equals" in rule:
+            return (s == rule["equals"]).to_numpy()
+        if "in" in rule:
+            return s.isin(rule["in"]).to_numpy()
+        return s.str.startswith(rule["startswith"]).to_numpy()
+    x = pd.to_numeric(cohort[rule["number"]], errors="coerce")
+    if rule.get("fill") is not None:
+        x = x.fillna(rule.get("fill"))
+    if "in" in rule:
+        return x.isin(rule["in"]).to_numpy()
+    op = next(k for k in rule if k in _COMPARE)
+    bound = days[rule[op]] if isinstance(rule[op], str) else rule[op]
+    return _COMPARE[op](x.to_numpy(float), bound) & x.notna().to_numpy()
+
+
 def evaluate(attributes: dict, cohort: pd.DataFrame, days: dict[str, int]) -> pd.DataFrame:
     """0/1 column per attribute, in the order of ``attributes``. An attribute whose columns the
     table lacks (a partial patient table) is left out, with every attribute built on it; a group
     that uses it then fails where it is counted (KeyError naming the attribute)."""
     memo: dict[str, np.ndarray] = {}
-
-    def text(col):
-        return cohort[col].fillna("").astype(str)
-
-    def num(col, fill):
-        x = pd.to_numeric(cohort[col], errors="coerce")
-        return x.fillna(fill) if fill is not None else x
 
     def ev(rule) -> np.ndarray:
         if isinstance(rule, str):
@@ -108,21 +128,7 @@ def evaluate(attributes: dict, cohort: pd.DataFrame, days: dict[str, int]) -> pd
             return np.logical_or.reduce([ev(x) for x in rule["any"]])
         if "not" in rule:
             return ~ev(rule["not"])
-        if "flag" in rule:
-            return (num(rule["flag"], 0).astype(int) == 1).to_numpy()
-        if "column" in rule:
-            s = text(rule["column"])
-            if "equals" in rule:
-                return (s == rule["equals"]).to_numpy()
-            if "in" in rule:
-                return s.isin(rule["in"]).to_numpy()
-            return s.str.startswith(rule["startswith"]).to_numpy()
-        x = num(rule["number"], rule.get("fill"))
-        if "in" in rule:
-            return x.isin(rule["in"]).to_numpy()
-        op = next(k for k in rule if k in _COMPARE)
-        bound = days[rule[op]] if isinstance(rule[op], str) else rule[op]
-        return _COMPARE[op](x.to_numpy(float), bound) & x.notna().to_numpy()
+        return _leaf(rule, cohort, days)
 
     def attr(name) -> np.ndarray:
         if name not in memo:

@@ -212,20 +212,7 @@ def load_claims(path: str | Path = paths.CLAIMS_CSV) -> pd.DataFrame:
         _raise_all(file, _on_sheet(failures, sheet_rows))
     df = pd.DataFrame(body, columns=header)[COLUMNS]
     df.index = pd.RangeIndex(len(df))
-    out = {}
-    for c in COLUMNS:
-        if c in NUMERIC_COLUMNS:
-            vals = []
-            for i, cell in enumerate(df[c]):
-                try:
-                    vals.append(_to_number(cell))
-                except ValueError:
-                    failures.append(dict(column=c, row=i + 1, value=cell, rule="not a number"))
-                    vals.append(None)
-            out[c] = pd.Series(vals, dtype="float64")
-        else:
-            s = df[c].str.strip()
-            out[c] = s.where(s != "", None) if c in TEXT_OPTIONAL else s
+    out = {c: _parse_column(df[c], c, failures) for c in COLUMNS}
     if failures:
         _raise_all(file, _on_sheet(failures, sheet_rows))
     parsed = pd.DataFrame(out)
@@ -236,6 +223,22 @@ def load_claims(path: str | Path = paths.CLAIMS_CSV) -> pd.DataFrame:
     for c in INT_COLUMNS:
         parsed[c] = parsed[c].astype("Int64")
     return parsed
+
+
+def _parse_column(cells: pd.Series, c: str, failures: list[dict]) -> pd.Series:
+    """One column of claims.csv: numbers as floats (a cell that is not one is added to
+    ``failures``), text stripped, an empty optional text cell None."""
+    if c not in NUMERIC_COLUMNS:
+        s = cells.str.strip()
+        return s.where(s != "", None) if c in TEXT_OPTIONAL else s
+    vals = []
+    for i, cell in enumerate(cells):
+        try:
+            vals.append(_to_number(cell))
+        except ValueError:
+            failures.append(dict(column=c, row=i + 1, value=cell, rule="not a number"))
+            vals.append(None)
+    return pd.Series(vals, dtype="float64")
 
 
 def _on_sheet(failures: list[dict], sheet_rows: list[int]) -> list[dict]:

@@ -123,15 +123,28 @@ _COUNT_KINDS = {"count", "proportion", "percent"}
 
 def _claim_refs(d: Design):
     """(key path, claim id, kinds allowed or None) of every claim the design names."""
+    yield from _day_claim_refs(d)
+    yield from _survival_claim_refs(d)
+    yield from _comparison_claim_refs(d)
+    yield from _table_claim_refs(d)
+
+
+def _day_claim_refs(d: Design):
     for k, day in d.days.items():
         for fld in ("claim", "plus_claim"):
             if getattr(day, fld):
                 yield f"days.{k}.{fld}", getattr(day, fld), None
+
+
+def _survival_claim_refs(d: Design):
     for f, sg in d.survival_groups.items():
         for g, eps in sg.groups.items():
             for ep, ids in eps.items():
                 for cid in ids:
                     yield f"survival_groups.{f}.groups.{g}.{ep}", cid, {"km_landmark"}
+
+
+def _comparison_claim_refs(d: Design):
     for name, c in d.comparisons.items():
         for ep, spec in c.endpoints.items():
             base = f"comparisons.{name}.endpoints.{ep}"
@@ -144,12 +157,19 @@ def _claim_refs(d: Design):
                 yield f"{base}.hr.claim", spec.hr.claim, {"hr"}
                 for i, ci in enumerate(spec.hr.ci):
                     yield f"{base}.hr.ci.{i}.claim", ci.claim, {"ci"}
+    yield from _rate_claim_refs(d)
+
+
+def _rate_claim_refs(d: Design):
     for k, rc in d.rate_comparisons.items():
         for cid in rc.p:
             yield f"rate_comparisons.{k}.p", cid, {"p"}
         for arm, ids in rc.rates.items():
             for cid in ids:
                 yield f"rate_comparisons.{k}.rates.{arm}", cid, None
+
+
+def _table_claim_refs(d: Design):
     for o, out in d.table3.outcomes.items():
         if out.total:
             yield f"table3.outcomes.{o}.total", out.total, None
@@ -197,6 +217,13 @@ def check_structure(d: Design, path) -> None:
         for lit in lits:
             if lit.lstrip("~") not in known:
                 _fail(path, where, f"literal {lit!r} names no attribute (see attributes:)")
+    _check_comparisons(d, path)
+    _check_survival_groups(d, path)
+    _check_tables(d, path)
+
+
+def _check_comparisons(d: Design, path) -> None:
+    """Each comparison: its groups defined, arms a and b, its endpoints and HR criteria defined."""
     for name, c in d.comparisons.items():
         base = f"comparisons.{name}"
         for key, g in [("population", c.population)] + [(f"arms.{a}.group", arm.group)
@@ -211,6 +238,9 @@ def check_structure(d: Design, path) -> None:
             if spec.hr and spec.hr.criterion not in d.hr_criteria:
                 _fail(path, f"{base}.endpoints.{ep}.hr.criterion",
                       f"criterion {spec.hr.criterion!r} is not defined under hr_criteria:")
+
+
+def _check_survival_groups(d: Design, path) -> None:
     for f, sg in d.survival_groups.items():
         for g, eps in sg.groups.items():
             if g not in d.groups:
@@ -218,6 +248,11 @@ def check_structure(d: Design, path) -> None:
             for ep in eps:
                 if ep not in d.endpoints:
                     _fail(path, f"survival_groups.{f}.groups.{g}.{ep}", "endpoint is not defined")
+
+
+def _check_tables(d: Design, path) -> None:
+    """Table 3 factors have two levels; Table 5 covariates name defined endpoints, exposed and
+    reference once each; the Abstract's HRs name a covariate."""
     for f, fac in d.table3.factors.items():
         if len(fac.levels) != 2:
             _fail(path, f"table3.factors.{f}.levels", "a Table 3 factor has exactly two levels")
@@ -249,6 +284,11 @@ def check_against(d: Design, path, claims: pd.DataFrame, reading_ids: set[str]) 
     for where, rid in _reading_refs(d):
         if rid is not None and rid not in reading_ids:
             _fail(path, where, f"reading {rid!r} is not in readings.csv")
+    _check_orientations(d, path, idx)
+
+
+def _check_orientations(d: Design, path, idx: pd.DataFrame) -> None:
+    """Each printed HR and CI below 1 exactly when its numerator is the arm called better."""
     for name, c in d.comparisons.items():
         for ep, spec in c.endpoints.items():
             if spec.hr is None:

@@ -65,6 +65,16 @@ def expand(entry: str, known: list[str], file=READINGS_CSV, row: int | None = No
     return [f"{h}:{fld}" if fld else h for h in hits]
 
 
+def _check_vocabulary(file, i, rec) -> None:
+    """kind and effect each one of their allowed words."""
+    if rec["kind"] not in KINDS:
+        raise InputError(file, f"kind must be one of {', '.join(KINDS)}", column="kind", row=i,
+                         value=rec["kind"])
+    if rec["effect"] not in EFFECTS:
+        raise InputError(file, f"effect must be one of {', '.join(EFFECTS)}", column="effect",
+                         row=i, value=rec["effect"])
+
+
 def _check_row(file, i, rec, known, seen):
     for col in REQUIRED:
         if not rec[col]:
@@ -76,12 +86,7 @@ def _check_row(file, i, rec, known, seen):
         if rec[key] and rec[key] in seen:
             raise InputError(file, f"{key} must be unique", column=key, row=i, value=rec[key])
         seen.add(rec[key])
-    if rec["kind"] not in KINDS:
-        raise InputError(file, f"kind must be one of {', '.join(KINDS)}", column="kind", row=i,
-                         value=rec["kind"])
-    if rec["effect"] not in EFFECTS:
-        raise InputError(file, f"effect must be one of {', '.join(EFFECTS)}", column="effect",
-                         row=i, value=rec["effect"])
+    _check_vocabulary(file, i, rec)
     if rec["adopted_value"] and not rec["field"]:
         raise InputError(file, "adopted_value needs field", column="adopted_value", row=i)
     if rec["field"] and rec["field"] not in FIELDS:

@@ -28,9 +28,6 @@ from itertools import product
 import numpy as np
 from scipy import special, stats
 
-#: z quantile of a two-sided 95% interval
-Z95 = float(stats.norm.ppf(0.975))
-
 #: rounding rules tried on printed percentages and P values
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN,
                   "truncate": ROUND_DOWN}
@@ -157,6 +154,18 @@ def table_from_counts(k1: int, n1: int, k2: int, n2: int) -> np.ndarray:
     return np.array([[k1, n1 - k1], [k2, n2 - k2]], dtype=np.int64)
 
 
+def _compositions(total: int, caps: list[int]):
+    """Every way to write ``total`` as ordered parts, part k at most ``caps[k]``."""
+    if len(caps) == 1:
+        if total <= caps[0]:
+            yield (total,)
+        return
+    rest_cap = sum(caps[1:])
+    for x in range(max(0, total - rest_cap), min(total, caps[0]) + 1):
+        for tail in _compositions(total - x, caps[1:]):
+            yield (x,) + tail
+
+
 def fisher_freeman_halton(table) -> float:
     """Exact two-sided P of Fisher's test for an r x c table (Freeman-Halton extension).
 
@@ -181,16 +190,6 @@ def fisher_freeman_halton(table) -> float:
     # in each column); the last row is then determined by the column totals.
     r, c = t.shape
 
-    def compositions(total_, caps):
-        if len(caps) == 1:
-            if total_ <= caps[0]:
-                yield (total_,)
-            return
-        rest_cap = sum(caps[1:])
-        for x in range(max(0, total_ - rest_cap), min(total_, caps[0]) + 1):
-            for tail in compositions(total_ - x, caps[1:]):
-                yield (x,) + tail
-
     def recurse(i, left, acc):
         nonlocal total
         if i == r - 1:
@@ -199,7 +198,7 @@ def fisher_freeman_halton(table) -> float:
             if lp <= lp_obs + 1e-7:
                 total += math.exp(lp)
             return
-        for row in compositions(int(rows[i]), list(left)):
+        for row in _compositions(int(rows[i]), list(left)):
             recurse(i + 1, [a - b for a, b in zip(left, row)], acc + [list(row)])
 
     recurse(0, [int(x) for x in cols], [])

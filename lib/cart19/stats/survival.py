@@ -491,6 +491,35 @@ class ForwardSelection(NamedTuple):
     model: pd.DataFrame     #: :func:`cox` on the selected covariates (empty if none entered)
 
 
+def _cox_loglik(data: pd.DataFrame, duration: str, event: str,
+                cols: list[str]) -> tuple[float, np.ndarray]:
+    """Log partial likelihood (Efron) of the Cox model on ``cols`` and its coefficients."""
+    if not cols:
+        return efron_loglik_score_info(data, duration, event, [], [])[0], np.zeros(0)
+    m = cox(data, duration, event, cols)
+    return m.attrs["log_likelihood"], m["coef"].to_numpy()
+
+
+def _best_entry(data: pd.DataFrame, duration: str, event: str, outside: list[str],
+                selected: list[str], beta_cur: np.ndarray, ll_cur: float, test: str):
+    """(candidate, statistic, P) of the candidate with the smallest entry P, or None."""
+    best = None
+    for c in outside:
+        if test == "score":
+            _, U, info = efron_loglik_score_info(data, duration, event, selected + [c],
+                                                 np.append(beta_cur, 0.0))
+            try:
+                stat = float(U @ np.linalg.solve(info, U))
+            except np.linalg.LinAlgError:
+                continue
+        else:
+            stat = 2 * (_cox_loglik(data, duration, event, selected + [c])[0] - ll_cur)
+        pval = float(stats.chi2.sf(stat, 1))
+        if best is None or pval < best[2]:
+            best = (c, stat, pval)
+    return best
+
+
 def forward_selection(df: pd.DataFrame, duration: str, event: str, candidates: Sequence[str],
                       enter: float = 0.05, remove: float | None = 0.10, test: str = "score",
                       max_steps: int = 100) -> ForwardSelection:
@@ -519,27 +548,12 @@ def forward_selection(df: pd.DataFrame, duration: str, event: str, candidates: S
     steps = []
 
     def loglik(cols: list[str]) -> tuple[float, np.ndarray]:
-        if not cols:
-            return efron_loglik_score_info(data, duration, event, [], [])[0], np.zeros(0)
-        m = cox(data, duration, event, cols)
-        return m.attrs["log_likelihood"], m["coef"].to_numpy()
+        return _cox_loglik(data, duration, event, cols)
 
     ll_cur, beta_cur = loglik(selected)
     for step in range(1, max_steps + 1):
-        best = None
-        for c in [c for c in candidates if c not in selected]:
-            if test == "score":
-                _, U, info = efron_loglik_score_info(data, duration, event, selected + [c],
-                                                     np.append(beta_cur, 0.0))
-                try:
-                    stat = float(U @ np.linalg.solve(info, U))
-                except np.linalg.LinAlgError:
-                    continue
-            else:
-                stat = 2 * (loglik(selected + [c])[0] - ll_cur)
-            pval = float(stats.chi2.sf(stat, 1))
-            if best is None or pval < best[2]:
-                best = (c, stat, pval)
+        best = _best_entry(data, duration, event, [c for c in candidates if c not in selected],
+                           selected, beta_cur, ll_cur, test)
         if best is None or not best[2] < enter:
             break
         selected.append(best[0])

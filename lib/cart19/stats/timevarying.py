@@ -30,8 +30,8 @@ from cart19.stats.survival import cox
 
 #: endpoint -> (duration, event) columns of :func:`cr_patients`, both counted from infusion
 ENDPOINTS = {"os": ("os_days", "os_event"), "lfs": ("lfs_from_infusion", "lfs_event")}
-METHODS = ("fixed", "time_varying", "landmark")
-DEFAULT_LANDMARK = 63  # the paper's median day of allo-HSCT (Table 4 / Results)
+#: the claim whose median is the default landmark: the paper's median day of allo-HSCT (Table 4)
+LANDMARK_CLAIM = "table4.hsct_day"
 
 
 def cr_patients(cohort: pd.DataFrame) -> pd.DataFrame:
@@ -142,17 +142,26 @@ def landmark_hr(d: pd.DataFrame, endpoint: str, landmark: float,
     return _row("landmark", endpoint, res, len(lm), lm[ev].sum(), landmark, n_h)
 
 
-def immortal_time_table(cohort: pd.DataFrame, landmark_days: float | Iterable[float] = DEFAULT_LANDMARK,
+def paper_landmark_day() -> float:
+    """The paper's median day of allo-HSCT after infusion (claims.csv ``table4.hsct_day``)."""
+    from cart19.record.claims import load_claims
+    claims = load_claims()
+    return float(claims.loc[claims["id"] == LANDMARK_CLAIM, "median"].iloc[0])
+
+
+def immortal_time_table(cohort: pd.DataFrame, landmark_days: float | Iterable[float] | None = None,
                         covariates: Sequence[str] = ()) -> pd.DataFrame:
     """HR of allo-HSCT vs none for OS and LFS by the three methods (Figure 3 / Table 5 question).
 
     Population: CR/CRi patients (Figure 3's 102). Durations from infusion (``os_days``, and
     ``lfs_days + cr_day`` for LFS, see :func:`cr_patients`). ``landmark_days``: one day or
-    several (one landmark row each).
+    several (one landmark row each); default :func:`paper_landmark_day`.
     ``covariates``: extra baseline columns (numeric 0/1) adjusted for in every model.
     Columns: endpoint, method, landmark_day, n, events, n_hsct, hr, ci_low, ci_high, p.
     """
     d = cr_patients(cohort)
+    if landmark_days is None:
+        landmark_days = paper_landmark_day()
     lms = np.atleast_1d(np.asarray(landmark_days if not np.isscalar(landmark_days)
                                    else [landmark_days], dtype=float))
     rows = []

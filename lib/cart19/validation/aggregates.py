@@ -61,6 +61,16 @@ def counts(table: pd.DataFrame, study: Study, level) -> list[Target]:
         add((f"event_{e.name}",), 0, "events")
     if level == "margins":
         return list(out.values())
+    _crosstabs(study, add)
+    for c in _curves(study, level):
+        for e in study.endpoints:
+            for w in (c.a, c.b):
+                add(w + (f"event_{e.name}",), 1 if c in study.comparisons else 2, "events")
+    return list(out.values())
+
+
+def _crosstabs(study: Study, add) -> None:
+    """The Table 4 cross-tabs (each characteristic by arm) and Table 3's (each by response)."""
     arm = study.arm
     add(arm.a, 1, "table4")
     add(arm.b, 1, "table4")
@@ -70,11 +80,6 @@ def counts(table: pd.DataFrame, study: Study, level) -> list[Target]:
             add(arm.b + (g,), 1, "table4")
         if study.response and g != study.response:
             add((g, study.response), 1, "table3")
-    for c in _curves(study, level):
-        for e in study.endpoints:
-            for w in (c.a, c.b):
-                add(w + (f"event_{e.name}",), 1 if c in study.comparisons else 2, "events")
-    return list(out.values())
 
 
 def _curves(study: Study, level) -> list[Comparison]:

@@ -34,34 +34,64 @@ COLUMNS = ["check_id", "category", "claims", "published", "recomputed", "verdict
 TEST_NAMES = {"pearson": "Pearson", "yates": "Yates", "likelihood_ratio": "likelihood-ratio",
               "fisher": "Fisher", "linear_by_linear": "linear-by-linear"}
 
-#: Table 3 factors and their two levels as printed (ID_CONVENTIONS)
-T3_FACTORS = {
-    "age": ("2_14", "15_61"), "sex": ("female", "male"), "bcr_abl": ("pos", "neg"),
-    "tp53": ("pos", "neg"), "emd": ("without", "with"), "blasts20": ("le20", "gt20"),
-    "blasts5": ("lt5", "ge5"), "costim": ("cd28", "41bb"), "prior_hsct": ("none", "post"),
-    "dose": ("lt3", "ge3"),
-}
-T3_OUTCOMES = {"cr": "CR", "crs34": "grade 3-4 CRS", "neuro23": "grade 2-3 neurotoxicity"}
-#: overall totals of the Table 3 outcomes, from the text
-T3_TOTALS = {"cr": "results.cr_day30", "crs34": "results.crs.grade34",
-             "neuro23": "results.neuro.grade23"}
+#: how the audit's sentences name the Table 3 outcomes that count patients
+T3_OUTCOME_WORDS = {"cr": "CR", "crs34": "grade 3-4 CRS", "neuro23": "grade 2-3 neurotoxicity"}
 
-#: Table 4 characteristics and levels (ID_CONVENTIONS); the first 9 have both arms
-T4_CHARS = {
-    "sex": ("male", "female"), "age": ("2_14", "15_61"),
-    "status": ("post_hsct", "relapsed_chemo", "refractory"),
-    "complex_karyotype": ("yes", "no", "unknown"), "bcr_abl": ("pos", "neg"),
-    "tp53": ("pos", "neg"), "bm_blasts": ("le20", "gt20"), "response": ("cr", "cri"),
-    "crs": ("0_2", "3_4"),
-    "mrd_pre_hsct": ("neg", "pos"), "status_pre_hsct": ("cr1", "cr2"),
-    "donor": ("mud", "sibling", "haplo"), "conditioning": ("tbi", "bu"),
-}
-T4_BOTH_ARMS = ("sex", "age", "status", "complex_karyotype", "bcr_abl", "tp53", "bm_blasts",
-                "response", "crs")
 
-#: Kaplan-Meier figures: (group printed first, group printed second, landmark)
-FIG_GROUPS = {3: ("hsct", "no_hsct", "1y"), 4: ("cr", "cri", "1y"), 5: ("mrd_neg", "mrd_pos", "1y"),
-              6: ("tp53_pos", "tp53_neg", "6m"), 7: ("post_hsct", "no_prior_hsct", "1y")}
+def design():
+    from cart19.record import design
+    return design.load()
+
+
+def t3_factors() -> dict[str, tuple[str, ...]]:
+    """Table 3 factors and their two levels as printed (``design.yml`` ``table3.factors``)."""
+    return {f: tuple(fac.levels) for f, fac in design().table3.factors.items()}
+
+
+def t3_outcomes() -> dict[str, str]:
+    """The Table 3 outcomes that count patients (``table3.outcomes`` with a ``where``), in words."""
+    return {o: T3_OUTCOME_WORDS[o] for o, out in design().table3.outcomes.items()
+            if out.where is not None}
+
+
+def t3_totals() -> dict[str, str]:
+    """Outcome -> the claim of its overall total in the text (``table3.outcomes.<o>.total``)."""
+    return {o: out.total for o, out in design().table3.outcomes.items() if out.where is not None}
+
+
+def t4_characteristics() -> dict[str, tuple[str, ...]]:
+    """Table 4 characteristics and their levels (``design.yml`` ``table4.characteristics``)."""
+    return {f: tuple(fac.levels) for f, fac in design().table4.characteristics.items()}
+
+
+def t4_arm_totals() -> dict[str, str]:
+    """Table 4 arm -> the claim of its size in the text (``table4.arms.<arm>.total``)."""
+    return {a: arm.total for a, arm in design().table4.arms.items()}
+
+
+def t4_both_arms() -> tuple[str, ...]:
+    """The Table 4 characteristics printed for both arms (the others only for the bridged)."""
+    return tuple(f for f, fac in design().table4.characteristics.items() if fac.arms == "both")
+
+
+def fig_groups() -> dict[int, tuple[str, str, str]]:
+    """Kaplan-Meier figures 3-7: (group printed first, group printed second, landmark), the groups
+    as the landmark claim ids name them (``fig<k>.<endpoint>.<group>.<landmark>``), from the
+    comparisons of ``design.yml``."""
+    out = {}
+    for name, comp in design().comparisons.items():
+        first = next(iter(comp.endpoints.values())).landmarks
+        out[int(name.removeprefix("fig"))] = (first["a"][0].split(".")[2],
+                                              first["b"][0].split(".")[2], comp.landmark)
+    return out
+
+
+def fig_landmarks(k: int, endpoint: str, arm: str) -> list[str]:
+    """Every claim printing figure ``k``'s landmark of ``arm`` (a or b) for ``endpoint``."""
+    return list(design().comparisons[f"fig{k}"].endpoints[endpoint].landmarks[arm])
+
+
+#: how the audit's sentences name the groups of Figures 3-7
 GROUP_WORDS = {"hsct": "bridged to allo-HSCT", "no_hsct": "CAR T alone", "cr": "CR",
                "cri": "CRi", "mrd_neg": "MRD-negative CR", "mrd_pos": "MRD-positive CR",
                "tp53_pos": "TP53-mutated", "tp53_neg": "TP53 wild type",

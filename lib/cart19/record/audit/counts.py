@@ -6,15 +6,16 @@ from __future__ import annotations
 import pandas as pd
 
 from cart19.record.audit.base import (
-    T3_FACTORS,
-    T3_OUTCOMES,
-    T3_TOTALS,
-    T4_BOTH_ARMS,
-    T4_CHARS,
     Claims,
     Out,
     need,
     simplest_fraction,
+    t3_factors,
+    t3_outcomes,
+    t3_totals,
+    t4_arm_totals,
+    t4_both_arms,
+    t4_characteristics,
 )
 from cart19.stats import printed as S
 
@@ -86,7 +87,7 @@ def _bm_reading(c: Claims) -> str:
 def _table3_n_check(c, out, cid, f, levels, ids) -> None:
     """Table 3 group sizes: equal across the three columns, summing to N."""
     if need(out, c, cid, "sums", ids + ["table3.n"]):
-        Ns = {lv: {c.int(f"table3.{o}.{f}.{lv}", "N") for o in T3_OUTCOMES} for lv in levels}
+        Ns = {lv: {c.int(f"table3.{o}.{f}.{lv}", "N") for o in t3_outcomes()} for lv in levels}
         if any(None in v for v in Ns.values()):
             out.add(cid, "sums", ids + ["table3.n"], "", "", "not checkable",
                     "a group size is not in the record")
@@ -138,19 +139,21 @@ def _table_sums(c: Claims, out: Out) -> None:
                     "consistent" if na == nb else "inconsistent",
                     f"Table 2: the denominator of the response after CAR T ({na}) "
                     f"{'equals' if na == nb else 'differs from'} the group size before ({nb}).")
-    # ---- Table 3: N's per factor sum to 110 and match across columns; outcome counts
-    for f, levels in T3_FACTORS.items():
-        ids = [f"table3.{o}.{f}.{lv}" for o in T3_OUTCOMES for lv in levels]
+    # ---- Table 3: N's per factor sum to the cohort and match across columns; outcome counts
+    outcomes, totals = t3_outcomes(), t3_totals()
+    for f, levels in t3_factors().items():
+        ids = [f"table3.{o}.{f}.{lv}" for o in outcomes for lv in levels]
         cid = f"sum.table3.n.{f}"
         _table3_n_check(c, out, cid, f, levels, ids)
-        for o in T3_OUTCOMES:
+        for o in outcomes:
             _sum_check(c, out, f"sum.table3.{o}.{f}", [f"table3.{o}.{f}.{lv}" for lv in levels],
-                       T3_TOTALS[o], f"Table 3 {T3_OUTCOMES[o]} by {f} vs the total in the text")
-    # ---- Table 4 arms sum to 75 / 27
-    for ch, levels in T4_CHARS.items():
-        arms = ("hsct", "no_hsct") if ch in T4_BOTH_ARMS else ("hsct",)
+                       totals[o], f"Table 3 {outcomes[o]} by {f} vs the total in the text")
+    # ---- Table 4: each arm's levels sum to the arm's size in the text
+    arm_totals, both = t4_arm_totals(), t4_both_arms()
+    for ch, levels in t4_characteristics().items():
+        arms = tuple(arm_totals) if ch in both else ("hsct",)
         for arm in arms:
-            total = "results.hsct.n" if arm == "hsct" else "results.no_hsct.n"
+            total = arm_totals[arm]
             reading = ""
             if ch == "complex_karyotype" and arm == "no_hsct" and c.has(
                     total, *[f"table4.{ch}.{lv}.{arm}" for lv in levels]):

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from cart19.record.audit.base import (
-    FIG_GROUPS,
     GROUP_WORDS,
     Claims,
     Out,
+    fig_groups,
     fmt_num,
     fp,
     need,
@@ -144,7 +144,7 @@ def hr_direction_checks(c: Claims, out: Out) -> None:
 def _figure_hr_directions(c: Claims, out: Out) -> None:
     """Figures 3-7: the orientation of each HR against the caption's landmarks."""
     # Figures 3-7: orientation of each HR against its landmarks
-    for k, (g1, g2, t) in FIG_GROUPS.items():
+    for k, (g1, g2, t) in fig_groups().items():
         orient = {}
         for ep in ("os", "lfs"):
             hid, a, b = f"fig{k}.{ep}.hr", f"fig{k}.{ep}.{g1}.{t}", f"fig{k}.{ep}.{g2}.{t}"

@@ -7,16 +7,17 @@ import numpy as np
 import pandas as pd
 
 from cart19.record.audit.base import (
-    T3_FACTORS,
-    T3_OUTCOMES,
-    T4_BOTH_ARMS,
-    T4_CHARS,
     TEST_NAMES,
     Claims,
     Out,
     fp,
     implied_count,
     need,
+    t3_factors,
+    t3_outcomes,
+    t4_arm_totals,
+    t4_both_arms,
+    t4_characteristics,
 )
 from cart19.stats import printed as S
 
@@ -61,7 +62,7 @@ def p_checks(c: Claims, out: Out) -> None:
 
 def _table3_pair(c: Claims, out: Out, cid: str, o: str, f: str, pid: str, where: str = "") -> None:
     """One Table 3 comparison (outcome ``o`` across factor ``f``) recomputed from its counts."""
-    l1, l2 = T3_FACTORS[f]
+    l1, l2 = t3_factors()[f]
     a, b = f"table3.{o}.{f}.{l1}", f"table3.{o}.{f}.{l2}"
     if not need(out, c, cid, "p_contingency", [a, b, pid]):
         return
@@ -71,13 +72,13 @@ def _table3_pair(c: Claims, out: Out, cid: str, o: str, f: str, pid: str, where:
                 "a count or denominator of the comparison is not in the record")
         return
     _p_contingency(c, out, cid, [a, b], S.table_from_counts(k1, n1, k2, n2), pid,
-                   f"{T3_OUTCOMES[o]} {k1}/{n1} vs {k2}/{n2}{where}")
+                   f"{t3_outcomes()[o]} {k1}/{n1} vs {k2}/{n2}{where}")
 
 
 def _table3_p_checks(c: Claims, out: Out) -> None:
     """Table 3 and its comparisons printed again in the text."""
-    for o in T3_OUTCOMES:
-        for f in T3_FACTORS:
+    for o in t3_outcomes():
+        for f in t3_factors():
             _table3_pair(c, out, f"p.table3.{o}.{f}", o, f, f"table3.{o}.{f}.p")
     # the same comparisons printed in the text
     for cid, pid, o, f in [
@@ -104,15 +105,16 @@ def _table3_p_checks(c: Claims, out: Out) -> None:
                        S.table_from_counts(k_cns, n_cns, cr - k_cns, tot - n_cns), pid,
                        f"CR with vs without CNS leukemia {k_cns}/{n_cns} vs "
                        f"{cr - k_cns}/{tot - n_cns} (derived)",
-                       extra="Counts derived: the only count of 17 giving 76.5% is 13; the "
-                             "rest of the 102 CR among the other 93 patients.")
+                       extra=f"Counts derived: the only count of {n_cns} giving "
+                             f"{c.text('results.cns.cr_rate', 'percent')}% is {k_cns}; the "
+                             f"rest of the {cr} CR among the other {tot - n_cns} patients.")
 
 
 def _table4_p_checks(c: Claims, out: Out) -> None:
     """Table 4."""
     # ---- Table 4
-    for ch in T4_BOTH_ARMS:
-        levels = T4_CHARS[ch]
+    for ch in t4_both_arms():
+        levels = t4_characteristics()[ch]
         ids = [f"table4.{ch}.{lv}.{arm}" for lv in levels for arm in ("hsct", "no_hsct")]
         pid = f"table4.{ch}.p"
         cid = f"p.table4.{ch}"
@@ -128,14 +130,7 @@ def _table4_p_checks(c: Claims, out: Out) -> None:
         label = f"Table 4 {ch} " + ", ".join(f"{lv} {r[0]}/{r[1]}" for lv, r in
                                              zip(levels, table))
         alt = None
-        if ch == "complex_karyotype":
-            t2 = table.copy()
-            t2[2, 1] = 27 - t2[0, 1] - t2[1, 1]
-            alt = (t2, f"unknown = {t2[2, 1]} in the not-bridged arm")
-        if ch == "response":
-            alt = (np.array([[31, 10], [44, 17]]), "bridged arm 31 CR / 44 CRi (61 CRi in all)")
-        if ch == "crs":
-            alt = (np.array([[67, 23], [8, 4]]).T, "arms as rows (same table)")
+        alt = _table4_alternative(c, ch, table)
         _p_contingency(c, out, cid, ids, table, pid, label, alt=alt)
         if ch == "response" and out.rows[-1]["verdict"] == "consistent":
             r2 = S.contingency_tests([[31, 10], [44, 17]])
@@ -145,6 +140,26 @@ def _table4_p_checks(c: Claims, out: Out) -> None:
 
 
 # =========================================================================== CAR T-cell peak
+
+def _table4_alternative(c: Claims, ch: str, table: np.ndarray):
+    """The reading of a Table 4 crosstab that the audit tries beside the printed one, or None:
+    the not-bridged 'Unknown' karyotypes as the arm's remainder, the bridged arm's CRi as the rest
+    of the CRi count of Figure 4, the CRS table with the arms as rows."""
+    arms = t4_arm_totals()
+    if ch == "complex_karyotype" and c.has(arms["no_hsct"]):
+        t2 = table.copy()
+        t2[2, 1] = c.int(arms["no_hsct"]) - t2[0, 1] - t2[1, 1]
+        return t2, f"unknown = {t2[2, 1]} in the not-bridged arm"
+    if ch == "response" and c.has(arms["hsct"], "fig4.cri"):
+        cri_all = c.int("fig4.cri")
+        cri = cri_all - int(table[1, 1])
+        cr = c.int(arms["hsct"]) - cri
+        return (np.array([[cr, table[0, 1]], [cri, table[1, 1]]]),
+                f"bridged arm {cr} CR / {cri} CRi ({cri_all} CRi in all)")
+    if ch == "crs":
+        return table.T, "arms as rows (same table)"
+    return None
+
 
 def _carpeak(c, f, lv):
     cid = f"table3.carpeak.{f}.{lv}"
@@ -174,7 +189,7 @@ def ttest_checks(c: Claims, out: Out) -> None:
 def _table3_ttests(c: Claims, out: Out) -> None:
     """Table 3: the CAR T-cell peak P values from the printed means and dispersions."""
     pooled = {}
-    for f, (l1, l2) in T3_FACTORS.items():
+    for f, (l1, l2) in t3_factors().items():
         ids = [f"table3.carpeak.{f}.{l1}", f"table3.carpeak.{f}.{l2}", f"table3.carpeak.{f}.p",
                f"table3.cr.{f}.{l1}", f"table3.cr.{f}.{l2}"]
         cid = f"p.table3.carpeak.{f}"
@@ -214,7 +229,8 @@ def _table3_ttests(c: Claims, out: Out) -> None:
                      S.pooled_mean_sd([(n1, m1, s1), (n2, m2, s2)]), ids[:2])
     if not pooled:
         return
-    # every factor splits the same 110 patients: the overall mean must agree
+    # every factor splits the same patients: the overall mean must agree
+    n_all = c.int("table3.n")
     means = pd.Series({f: v[0][0] for f, v in pooled.items()})
     consensus = float(means.median())
     for f, ((m, sd), _, ids) in pooled.items():
@@ -226,14 +242,15 @@ def _table3_ttests(c: Claims, out: Out) -> None:
                 f"peak mean of {m:.3f}%, {'within rounding of' if ok else f'{abs(d):.3f} points from'}"
                 f" the {consensus:.3f}% that the other factors give."
                 + ("" if ok else " Reading: the group means or sizes of this row are not those "
-                   "of the 110 patients (e.g. a few missing peak values); a small discrepancy."))
+                   f"of the {n_all} patients (e.g. a few missing peak values); a small "
+                   "discrepancy."))
     sds = pd.Series({f: v[0][1] for f, v in pooled.items()})
     sds_sd = pd.Series({f: v[1][1] for f, v in pooled.items()})
     ids = [i for v in pooled.values() for i in v[2]]
     out.add("carpeak.dispersion_label", "carpeak", ids, "'% ± SD' (Table 3 header)",
             f"SE reading: overall SD {sds.min():.2f}-{sds.max():.2f}; SD reading: "
             f"{sds_sd.min():.2f}-{sds_sd.max():.2f}", "inconsistent",
-            f"Table 3 labels the dispersion SD, but read as SD the ten splits of the same 110 "
+            f"Table 3 labels the dispersion SD, but read as SD the ten splits of the same {n_all} "
             f"patients imply overall SDs from {sds_sd.min():.2f} to {sds_sd.max():.2f} (and the "
             f"t-tests would give P far below the printed values), whereas read as standard errors "
             f"every split implies an overall SD of {sds.min():.2f}-{sds.max():.2f}, plausible for "

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from cart19.record.audit.base import (
-    FIG_GROUPS,
     Claims,
     Out,
+    design,
+    fig_groups,
+    fig_landmarks,
     fp,
     implied_count,
     need,
@@ -41,36 +43,32 @@ def text_checks(c: Claims, out: Out) -> None:
     _pct_vs_count_checks(c, out)
 
 
+#: how the audit names the landmarks of Figure 2's groups and Figure 3's arms, printed in several places
+_LANDMARK_WORDS = {
+    "os_all": "1-year OS, all {n}", "lfs_all": "1-year LFS, all",
+    "os_cr": "1-year OS, CR patients", "lfs_cr": "1-year LFS, CR patients",
+    "fig3.os.hsct": "1-year OS, bridged to HSCT", "fig3.lfs.hsct": "1-year LFS, bridged to HSCT",
+    "fig3.os.no_hsct": "1-year OS, CAR T alone", "fig3.lfs.no_hsct": "1-year LFS, CAR T alone",
+}
+
+
 def _repeated_value_checks(c: Claims, out: Out) -> None:
-    """The same landmark or percentage printed in a caption and in the Results."""
-    L = lambda k, ep, g, t: [f"fig{k}.{ep}.{g}.{t}", f"results.fig{k}.{ep}.{g}.{t}"]  # noqa: E731
-    same = [
-        ("os_all", ["results.fig2.os.all.1y", "abstract.os.all.1y"], "1-year OS, all 110"),
-        ("lfs_all", ["results.fig2.lfs.all.1y", "abstract.lfs.all.1y"], "1-year LFS, all"),
-        ("os_cr", ["results.fig2.os.cr.1y", "discussion.os.cr.1y"], "1-year OS, CR patients"),
-        ("lfs_cr", ["results.fig2.lfs.cr.1y", "discussion.lfs.cr.1y"], "1-year LFS, CR patients"),
-        ("fig3.os.hsct", L(3, "os", "hsct", "1y") + ["results.fig3.os.hsct.1y.rep2",
-                                                     "abstract.os.hsct.1y", "discussion.os.hsct.1y"],
-         "1-year OS, bridged to HSCT"),
-        ("fig3.lfs.hsct", L(3, "lfs", "hsct", "1y") + ["results.fig3.lfs.hsct.1y.rep2",
-                                                       "abstract.lfs.hsct.1y",
-                                                       "discussion.lfs.hsct.1y"],
-         "1-year LFS, bridged to HSCT"),
-        ("fig3.os.no_hsct", L(3, "os", "no_hsct", "1y") + ["results.fig3.os.no_hsct.1y.rep2",
-                                                           "abstract.os.no_hsct.1y",
-                                                           "discussion.os.no_hsct.1y"],
-         "1-year OS, CAR T alone"),
-        ("fig3.lfs.no_hsct", L(3, "lfs", "no_hsct", "1y") + ["results.fig3.lfs.no_hsct.1y.rep2",
-                                                             "abstract.lfs.no_hsct.1y",
-                                                             "discussion.lfs.no_hsct.1y"],
-         "1-year LFS, CAR T alone"),
-    ]
-    for k, (g1, g2, t) in FIG_GROUPS.items():
-        if k == 3:
-            continue
-        for ep in ("os", "lfs"):
-            for g in (g1, g2):
-                same.append((f"fig{k}.{ep}.{g}", L(k, ep, g, t), f"Figure {k} {ep.upper()} {g}"))
+    """The same landmark or percentage printed in a caption and in the Results (the claims that
+    print each landmark: ``survival_groups`` and ``comparisons`` of design.yml)."""
+    same = []
+    for g, eps in design().survival_groups["fig2"].groups.items():
+        for ep, ids in eps.items():
+            same.append((f"{ep}_{g}", list(ids),
+                         _LANDMARK_WORDS[f"{ep}_{g}"].format(n=c.int("results.infused"))))
+    for k, (g1, g2, _) in fig_groups().items():
+        arms = (("a", g1), ("b", g2))
+        # Figure 3's checks run arm by arm, the others endpoint by endpoint (a stable order)
+        order = ([(ep, a) for a in arms for ep in ("os", "lfs")] if k == 3 else
+                 [(ep, a) for ep in ("os", "lfs") for a in arms])
+        for ep, (arm, g) in order:
+            key = f"fig{k}.{ep}.{g}"
+            same.append((key, fig_landmarks(k, ep, arm),
+                         _LANDMARK_WORDS.get(key, f"Figure {k} {ep.upper()} {g}")))
     for key, ids, what in same:
         _same_value_check(c, out, f"text.{key}", ids, what)
 
@@ -78,7 +76,7 @@ def _repeated_value_checks(c: Claims, out: Out) -> None:
 def _repeated_p_checks(c: Claims, out: Out) -> None:
     """P values printed twice."""
     # P values printed twice
-    for k in FIG_GROUPS:
+    for k in fig_groups():
         for ep in ("os", "lfs"):
             ids = [f"fig{k}.{ep}.p", f"results.fig{k}.{ep}.p"] + (
                 [f"abstract.{ep}.p"] if k == 3 else [])
@@ -205,7 +203,8 @@ def _derived_count_checks(c: Claims, out: Out) -> None:
         fits = [d for d in (c.int("results.cr_day30"), c.int("results.infused"))
                 if S.percent_rounding(n, d, ptxt)["verdict"] == "consistent"]
         out.add("text.abstract_hsct_denominator", "text_vs_source", ids, f"{n} ({ptxt}%)",
-                ", ".join(f"{n}/{d} = {100 * n / d:.1f}%" for d in (102, 110)),
+                ", ".join(f"{n}/{d} = {100 * n / d:.1f}%" for d in (c.int("results.cr_day30"),
+                                                                   c.int("results.infused"))),
                 "consistent" if fits == [c.int("results.cr_day30")] else "inconsistent",
                 f"The Abstract's {ptxt}% is {n} of the {c.int('results.cr_day30')} CR patients "
                 f"(not of the {c.int('results.infused')} infused, which would be "
