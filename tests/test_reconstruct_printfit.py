@@ -135,3 +135,17 @@ def test_leave_one_out_table_is_current():
         attrs = pd.DataFrame(z["attrs"], columns=list(M.ATTRS))
     claims = load_claims(CLAIMS_CSV)
     assert loo["comparison"].tolist() == [t.comparison for t in F.caption_targets(claims, attrs)]
+
+
+def test_caption_targets_are_fitted_in_the_scorecard(claims):
+    """The P, HR and CI claims of every caption target get basis "fitted" (never agreement); the
+    comparisons that cannot be targets keep theirs."""
+    from cart19.comparison import reproduce
+
+    raw = load_claims(CLAIMS_CSV)
+    fitted = C.targeted_claims(raw)
+    assert {"fig7.os.p", "fig7.os.hr", "fig3.os.p"} <= fitted
+    assert not {"fig5.lfs.p", "fig5.lfs.hr", "fig4.os.p"} & fitted
+    reg = reproduce.registry(raw)
+    assert reg["fig7.os.p"][1] == "fitted" and reg["fig3.lfs.hr"][1] == "fitted"
+    assert reg["fig5.lfs.p"][1] == "emergent"
