@@ -80,6 +80,9 @@ def honest_basis(reg: dict, claims: pd.DataFrame) -> dict:
     for cid, (fn, basis) in list(out.items()):
         if getattr(fn, "km", None) and not ({cid, fn.km} & km_ids):
             out[cid] = (fn, "emergent")
+    from cart19.reconstruction.captions import targeted_claims
+    for cid in targeted_claims(claims) & set(out):  # caption P and HR the day search fits (issue 16)
+        out[cid] = (out[cid][0], "fitted")
     return out
 
 

@@ -231,6 +231,11 @@ def ensemble_summary(stats_: pd.DataFrame, claims: pd.DataFrame, alpha: float = 
     """
     pub = published_stats(claims).set_index("stat")
     rows = [_summary_row(stat, g, pub, alpha) for stat, g in stats_.groupby("stat", sort=False)]
+    from cart19.reconstruction.captions import targeted_claims
+    fitted = targeted_claims(claims)  # caption P values the day search fits (issue 16)
+    for r in rows:
+        if r["stat"] in pub.index and pub.loc[r["stat"], "p_id"] in fitted:
+            r["fixed"], r["verdict"] = True, "fixed by the fit"
     cols = ["stat", "family", "n_cohorts", "published_p_cmp", "published_p", "p_median", "p_lo",
             "p_hi", "p_constant", "fixed", "p_fisher_median", "frac_significant",
             "published_significant", "published_hr_printed", "published_hr", "published_ci_low",
@@ -319,7 +324,8 @@ def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
 #: Code whose change invalidates the drawn cohorts (the reconstruction and what it reads) ...
 COHORT_CODE = tuple(f"cart19.{m}" for m in (
     "reconstruction.pipeline", "reconstruction.milp", "reconstruction.times", "reconstruction.targets",
-    "reconstruction.continuous", "reconstruction.treatment"))
+    "reconstruction.continuous", "reconstruction.treatment", "reconstruction.printfit",
+    "reconstruction.landmarks"))
 #: ... and the code that computes their statistics
 STATS_CODE = tuple(f"cart19.{m}" for m in (
     "comparison.ensemble", "comparison.reproducers", "record.design", "record.attributes",

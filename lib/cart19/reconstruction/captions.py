@@ -31,6 +31,8 @@ from scipy import stats
 
 from cart19.record import design
 
+#: files read (:func:`targeted_claims`: the committed base cohort), for the build's declared reads
+DATA_READS = ("data/cohort/base.npz", "data/published/claims.csv", "data/published/design.yml")
 #: the HR tolerance on the log scale (issue 16: within 2%)
 LOG_HR_TOL = 0.02
 _Z = 1.959963984540054
@@ -150,3 +152,17 @@ def caption_table(cohort: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
                          "reproduced_hr": _sig(float(r["hr"])), "reproduced_p": _sig(float(r["p"])),
                          "hr_met": bool(hr_ok), "p_met": bool(p_ok), "reason": reason})
     return pd.DataFrame(rows)
+
+
+def targeted_claims(claims) -> set[str]:
+    """Claim ids the day search fits (basis "fitted" in the scorecard):
+    :func:`cart19.reconstruction.printfit.targeted_claims`, which reads the committed base cohort
+    (declared here, in :data:`DATA_READS`, for the chapters that build the scorecard). A partial
+    record without every caption's printed HR and P (a test's toy claims) has none."""
+    from cart19.reconstruction import printfit
+    idx = claims.set_index("id") if "id" in claims.columns else claims
+    needed = {x for c in design.load().comparisons.values() for spec in c.endpoints.values()
+              for x in (spec.hr.claim, spec.p[0])}
+    if "printed" not in idx.columns or not needed <= set(idx.index):
+        return set()
+    return printfit.targeted_claims(idx)

@@ -10,6 +10,8 @@ Pipeline (pure functions, one seed):
 1. :func:`cart19.reconstruction.targets.bind` reads the claim values from ``data/published/claims.csv``;
 2. :func:`cart19.reconstruction.milp.solve` - integer program for the categorical attributes;
 3. :func:`cart19.reconstruction.times.assign_times` - days of HSCT, relapse, death and follow-up;
+   :func:`cart19.reconstruction.printfit.print_fit` - the landmarks to their printed decimal and
+   the caption HRs and P values of Figures 3-7 that can be targets;
 4. :func:`to_cohort` - the patient table (columns documented in data/cohort/README.md);
 5. ``cart19.reconstruction.continuous.assign_continuous`` (another module) - age, blasts, dose, CAR peak;
 6. :func:`fit_table` - every target with published and reconstructed value (``fit.csv``).
@@ -26,7 +28,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cart19.reconstruction import landmarks as landmarks_
 from cart19.reconstruction import milp as milp_
+from cart19.reconstruction import printfit
 from cart19.reconstruction import times as times_
 from cart19.reconstruction import targets as T
 from cart19.paths import CLAIMS_CSV, COHORT_CSV
@@ -238,7 +242,8 @@ CHAINS = 2
 WARM_ITERS = 4000
 #: attempts at one step before giving up (a warm stage 2 that cannot reach its goal)
 TRIES = 5
-BASE_CODE = ("cart19.reconstruction.milp", "cart19.reconstruction.times", "cart19.reconstruction.targets")
+BASE_CODE = ("cart19.reconstruction.milp", "cart19.reconstruction.times", "cart19.reconstruction.targets",
+             "cart19.reconstruction.printfit", "cart19.reconstruction.landmarks")
 
 
 def _continuous(cohort: pd.DataFrame, seed: int, claims: pd.DataFrame) -> pd.DataFrame:
@@ -354,6 +359,9 @@ def base_state(claims_path, bound, cache: bool = True):
     attrs = milp_.solve(bound.counts, DEFAULT_SEED, planning=T.planning_windows(bound))
     _, _, days = times_.assign_times(attrs, bound, DEFAULT_SEED, max_iters=SA_ITERS,
                                      polish=times_.POLISH_BASE)
+    _, days, _ = printfit.print_fit(attrs, bound, days, DEFAULT_SEED, printfit.PRINT_BASE,
+                                    landmarks_.landmarks_of(claims_path),
+                                    captions=printfit.caption_targets(T.read_claims(claims_path), attrs))
     allow = times_.allowances(attrs, bound, days)
     _save_base(_cache_path(key), key, attrs, days, allow)
     return attrs, days, allow
@@ -370,11 +378,15 @@ def _commit_base(claims_path) -> None:
 
 
 def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLORE,
-         polish: int = times_.POLISH_STEP):
+         polish: int = times_.POLISH_STEP, fit: int = printfit.PRINT_STEP, landmarks=None,
+         captions=None):
     """From one cohort (attributes and days) to the next: ``moves`` neighbourhood moves of the
     integer program, then stage 2 warm-started from the previous days. If stage 2 cannot meet
     every target (within ``allow``) the step is retried with the next sub-seed (at most ``TRIES`` times).
-    Returns (attrs, day frame, Days)."""
+    Then ``fit`` iterations pull the landmarks into their printed windows
+    and the caption comparisons towards their printed HR and P
+    (:func:`cart19.reconstruction.printfit.print_fit`; ``landmarks``, ``captions``: default, the
+    committed claims'). Returns (attrs, day frame, Days)."""
     planning = T.planning_windows(bound)
     pinned = times_.extreme_holders(attrs, bound, days)
     for attempt in range(TRIES):
@@ -384,6 +396,10 @@ def step(attrs, days, allow, bound, seed: int, moves: int, explore: int = EXPLOR
                                                     warm=(attrs, days), allow=allow,
                                                     max_iters=WARM_ITERS, polish=polish)
         if hard == 0.0:
+            if fit:
+                lms = landmarks_.landmarks_of() if landmarks is None else landmarks
+                caps = printfit.caption_targets(T.read_claims(), new) if captions is None else captions
+                frame, new_days, _ = printfit.print_fit(new, bound, new_days, sub, fit, lms, allow, caps)
             return new, frame, new_days
     raise RuntimeError(f"stage 2 could not meet the time targets after {TRIES} attempts "
                        f"(seed {seed})")
@@ -410,7 +426,9 @@ def reconstruct(claims_path: str | Path = CLAIMS_CSV, seed: int = DEFAULT_SEED,
     if quick is not None:  # an impossible claim is reported before any long solve
         raise quick
     attrs, days, allow = base_state(claims_path, bound, cache)
-    attrs, frame, _ = step(attrs, days, allow, bound, seed, moves, polish=times_.POLISH_SINGLE)
+    attrs, frame, _ = step(attrs, days, allow, bound, seed, moves, polish=times_.POLISH_SINGLE,
+                           fit=printfit.PRINT_SINGLE, landmarks=landmarks_.landmarks_of(claims_path),
+                           captions=printfit.caption_targets(claims, attrs))
     return _finish(attrs, frame, claims, seed)
 
 
@@ -446,10 +464,13 @@ def _chain(chain: int, length: int, claims_path: str, out_dir: str, base_seed: i
     claims = T.read_claims(claims_path)
     bound = T.bind(claims, claims_path, strict=True)
     attrs, days, allow = base_state(claims_path, bound)
+    lms = landmarks_.landmarks_of(claims_path)
+    caps = printfit.caption_targets(claims, attrs)
     out = []
     for j in range(length):
         seed = chain_seed(base_seed, chain, j)
-        attrs, frame, days = step(attrs, days, allow, bound, seed, CHAIN_MOVES)
+        attrs, frame, days = step(attrs, days, allow, bound, seed, CHAIN_MOVES, landmarks=lms,
+                                  captions=caps)
         cohort, _ni, _ = _finish(attrs, frame, claims, seed, fit=False)
         p = Path(out_dir) / f"cohort_c{chain}_{j:03d}.csv"
         io.write_csv(p, cohort)
@@ -492,6 +513,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ensemble", type=int, default=0, metavar="K")
     ap.add_argument("--out-dir", default="data/cohort/ensemble")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--leave-one-out", metavar="CSV", default="",
+                    help="write the leave-one-out check of the caption targets (issue 16) to CSV")
     args = ap.parse_args(argv)
     from cart19.errors import InputError  # argument rules, checked before any solve (issue 18)
     for name, lo in (("seed", 0), ("moves", 0), ("ensemble", 0), ("jobs", 1)):
@@ -501,6 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.ensemble and not Path(args.out).parent.is_dir():
         raise InputError("command line (--out)", f"directory {Path(args.out).parent} does not exist "
                                                  "(create it first; nothing written)", value=args.out)
+    if args.leave_one_out:
+        from cart19 import io
+        io.write_csv(Path(args.leave_one_out), printfit.leave_one_out_table(args.claims))
+        print(f"wrote {args.leave_one_out}")
+        return 0
     if args.ensemble:
         paths = ensemble(args.ensemble, args.out_dir, args.claims, args.seed, args.jobs)
         print(f"wrote {len(paths)} cohorts to {args.out_dir}")
