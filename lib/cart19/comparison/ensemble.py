@@ -324,8 +324,9 @@ def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
 #: Code whose change invalidates the drawn cohorts (the reconstruction and what it reads) ...
 COHORT_CODE = tuple(f"cart19.{m}" for m in (
     "reconstruction.pipeline", "reconstruction.milp", "reconstruction.times", "reconstruction.targets",
-    "reconstruction.continuous", "reconstruction.treatment", "reconstruction.printfit",
-    "reconstruction.landmarks"))
+    "reconstruction.continuous", "reconstruction.categories", "reconstruction.summaries",
+    "reconstruction.pinned", "reconstruction.carpeak", "reconstruction.treatment",
+    "reconstruction.printfit", "reconstruction.landmarks"))
 #: ... and the code that computes their statistics
 STATS_CODE = tuple(f"cart19.{m}" for m in (
     "comparison.ensemble", "comparison.reproducers", "record.design", "record.attributes",
