@@ -18,7 +18,9 @@ from cart19.presentation.paper_figures import TITLES
 
 FAMILIES = {"figure": "Survival comparisons of Figures 3-7 (log-rank)",
             "table5": "Table 5, multivariable Cox model (Wald)",
-            "table3": "Table 3, subgroup comparisons"}
+            "table3": "Table 3, subgroup comparisons",
+            "rate": "Rate comparisons printed in the text (chi-square)",
+            "stated": "Comparisons stated without a P value (log-rank)"}
 _OUTCOMES = {**OUTCOMES, "carpeak": "CAR T-cell peak"}
 _ENDPOINTS = {"os": "OS", "lfs": "LFS"}
 
@@ -37,7 +39,27 @@ def stat_label(stat: str, short: bool = False) -> str:
     if parts[0] == "table3" and len(parts) > 2:
         factor = FACTORS.get(parts[2], (parts[2],))[0]
         return f"{'' if short else 'Table 3, '}{_OUTCOMES.get(parts[1], parts[1])}: {factor}"
+    if parts[0] in ("rate", "stated"):
+        return _text_label(str(stat), short)
     return str(stat)
+
+
+def _text_label(stat: str, short: bool) -> str:
+    """A rate comparison of the text ("rate.cns_cr") by its printed arms; a comparison stated
+    in words ("stated.os.child") by the conclusion it tests."""
+    from cart19.comparison.conclusions import stated_conclusions
+    from cart19.record import design
+
+    kind, name = stat.split(".", 1)
+    if kind == "rate":
+        rc = design.load().rate_comparisons.get(name)
+        if rc is None:
+            return stat
+        what = " and ".join(_OUTCOMES.get(o, o) for o in rc.outcome)
+        label = f"{what}: {rc.arms['a'].printed} vs {rc.arms['b'].printed}"
+        return label if short else f"Text, {label}"
+    text = {s: t for s, t, *_ in stated_conclusions()}.get(stat, stat)
+    return text if short else f"Stated in words, {text}"
 
 
 def _interval(lo, hi, fmt) -> str:
