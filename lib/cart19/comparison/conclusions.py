@@ -26,9 +26,9 @@ CONCLUSIONS = (
      "os", ("cr",), ("child",), ("~child",), False),
     ("LFS does not differ between children and older patients", "Abstract; Discussion",
      "lfs", ("cr",), ("child",), ("~child",), False),
-    ("CR rate is higher with BM blasts <=20% than >20%", "Results; Discussion",
+    ("CR rate is higher with BM blasts ≤20% than >20%", "Results; Discussion",
      "rate", ("cr",), ("~bl_gt20",), ("bl_gt20",), True),
-    ("LFS does not differ by BM blasts <=20% vs >20%", "Discussion; supplemental Figure S2",
+    ("LFS does not differ by BM blasts ≤20% vs >20%", "Discussion; supplemental Figure S2",
      "lfs", ("cr",), ("~bl_gt20",), ("bl_gt20",), False),
     ("CR rate is lower with CNS leukaemia", "Results; Discussion",
      "rate", ("cr",), ("cns",), ("~cns",), True),
@@ -133,9 +133,10 @@ def comparison_test(ctx: Context, kind: str, pop: tuple, a: tuple, b: tuple) -> 
     na, nb = ctx.count(a), ctx.count(b)
     ra = ctx.count(tuple(a) + outcome) / na if na else np.nan
     rb = ctx.count(tuple(b) + outcome) / nb if nb else np.nan
-    return {"p": chi2_p(outcome, a, b)(ctx)["p"],
-            "test": f"Pearson chi-square, {'CR' if kind == 'rate' else kind}", "na": na, "nb": nb,
-            "direction": float(np.sign(ra - rb))}
+    outcomes = design.load().table3.outcomes
+    what = "CR" if kind == "rate" else (outcomes[kind].label.lower() if kind in outcomes else kind)
+    return {"p": chi2_p(outcome, a, b)(ctx)["p"], "test": f"Pearson chi-square, {what}",
+            "na": na, "nb": nb, "direction": float(np.sign(ra - rb))}
 
 
 def conclusions(cohort: pd.DataFrame) -> pd.DataFrame:

@@ -187,13 +187,13 @@ def _get(c: pd.DataFrame, cid: str, col: str) -> float:
     return np.nan
 
 
-def _dropped_by(c: pd.DataFrame) -> dict[str, list[str]]:
-    """claim id -> the readings that drop it as a target (data/published/readings.csv)."""
+def _dropped_by() -> dict[str, list[str]]:
+    """claim id -> the readings that drop it as a target (the project's readings.csv, checked
+    against the project's claims.csv)."""
     from cart19.record import readings
 
     out: dict[str, list[str]] = {}
-    for rid, ids in readings.claims_of(readings.load(claims=c.reset_index()), c.reset_index(),
-                                       "drop").items():
+    for rid, ids in readings.claims_of(readings.load(), None, "drop").items():
         for cid in ids:
             out.setdefault(cid.split(":")[0], []).append(rid)
     return out
@@ -230,7 +230,7 @@ def _published_rows(c: pd.DataFrame) -> list[dict]:
                          "direction": float(np.sign(va - vb)) if np.isfinite(va + vb) else np.nan,
                          "note": (f"levels as printed, read with reading {fac.reading}"
                                   if fac.reading else "")})
-    dropped = _dropped_by(c)
+    dropped = _dropped_by()
     for name, rc in d.rate_comparisons.items():
         va, vb = _get(c, rc.rates["a"][0], "percent"), _get(c, rc.rates["b"][0], "percent")
         why = sorted({r for cid in rc.rates["a"] + rc.rates["b"] for r in dropped.get(cid, ())})

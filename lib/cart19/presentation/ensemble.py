@@ -193,14 +193,15 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
             ax.grid(axis="x", color="#eeeeee", lw=0.6)
             from matplotlib.lines import Line2D
             from matplotlib.patches import Patch
-            fig.legend(handles=[
+            handles = [
                 Patch(facecolor="#dbe6f1", edgecolor="#444444", lw=0.7,
                       label="2.5-97.5 percentile, median"),
                 Line2D([], [], marker="o", ls="", ms=3, color="#1f4e79", alpha=0.6,
-                       label="one cohort"),
-                Line2D([], [], marker="|", ls="", ms=8, mew=1.8, color="#c0392b",
-                       label="published (< : a printed bound)")],
-                loc="outside upper left", ncols=3, frameon=False)
+                       label="one cohort")]
+            if np.isfinite(s["published_p"].to_numpy(float)).any():  # none for statements in words
+                handles.append(Line2D([], [], marker="|", ls="", ms=8, mew=1.8, color="#c0392b",
+                                      label="published (< : a printed bound)"))
+            fig.legend(handles=handles, loc="outside upper left", ncols=3, frameon=False)
             if mark:
                 F.mark_reconstructed(fig, mark)
     finally:
