@@ -120,9 +120,14 @@ def test_lab_sees_captions_and_saves_the_glue_directives_back(tmp_path):
         await cm.save({"type": "notebook", "format": "json", "content": model["content"]}, rel)
         return md, (tmp_path / rel).read_bytes()
 
+    from concurrent.futures import ThreadPoolExecutor
+
     n_captions = 0
     for path in CHAPTERS:
-        md, after = asyncio.run(round_trip(path.name))
+        # in a thread of its own: test_browser.py's session browser (Playwright's sync API) keeps
+        # an asyncio loop running in this one when both modules run in one pytest process
+        with ThreadPoolExecutor(1) as pool:
+            md, after = pool.submit(asyncio.run, round_trip(path.name)).result()
         assert not re.search(r"^(`{3,}|:{3,})\{glue", md, re.M), path.name
         text = " ".join(re.sub(r"[*_]", "", md).split())
         for caption in _captions(path.read_text()):
