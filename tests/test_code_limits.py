@@ -4,6 +4,9 @@ No module under lib/ over 600 lines, no function over 80 lines, no function over
 (``max-complexity`` in pyproject.toml). Code that exceeded a limit when it was introduced is listed
 below, each entry with its size then: the list may only shrink. An entry that grew fails, and so does
 one that is now within the limit (delete it). New code has no entry, so it must meet the limits.
+All three lists are now empty (issue 14: the last entries, reconstruction/times.py's length and the
+complexity of times.py::ok, milp.py::explain_infeasibility and targets.py::bind, were brought within
+the limits); the mechanism stays so that any future exception is recorded, and can only shrink.
 """
 from __future__ import annotations
 
@@ -23,16 +26,12 @@ MAX_FUNCTION_LINES = 80
 
 #: modules over MAX_MODULE_LINES: path -> lines when the limit came in
 OVER_LONG_MODULES = {
-    "lib/cart19/reconstruction/times.py": 793,
 }
 #: functions over MAX_FUNCTION_LINES: "path::qualified name" -> lines
 OVER_LONG_FUNCTIONS = {
 }
 #: functions over the mccabe limit: "path::name" (as ruff names them) -> complexity
 OVER_COMPLEX_FUNCTIONS = {
-    "lib/cart19/reconstruction/milp.py::explain_infeasibility": 11,
-    "lib/cart19/reconstruction/targets.py::bind": 13,
-    "lib/cart19/reconstruction/times.py::ok": 22,
 }
 
 #: subpackages of the domain, which the book machinery must not import

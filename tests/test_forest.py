@@ -10,10 +10,28 @@ import pandas as pd
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
+import pytest
+
+from cart19.presentation import forest as F
 from cart19.presentation.forest import (FACTORS, OUTCOMES, clopper_pearson,
                                         published_subgroup_rates, subgroup_rates, two_by_two_p)
 from cart19.presentation.subgroups import forest_figure, hr_forest
-from test_flow import synthetic_cohort
+from test_flow import synthetic_cohort as _flow_cohort
+
+
+def synthetic_cohort(seed: int) -> pd.DataFrame:
+    """test_flow's synthetic cohort (not the trial) with the categorical columns of cohort.csv
+    that design.yml's attributes read, derived as the schema defines them."""
+    c = _flow_cohort(seed)
+    blasts = c["bm_blasts_pct"].astype(float)
+    return c.assign(age_group=np.where(c["age_years"] < 15, "2-14", "15-61"),
+                    blasts_cat=np.where(blasts < 5, "<5", np.where(blasts <= 20, "5-20", ">20")),
+                    dose_group=np.where(_dose_e5(c) < 3, "<3", ">=3"))
+
+
+def _dose_e5(c: pd.DataFrame) -> np.ndarray:
+    d = c["dose_per_kg"].astype(float)
+    return (d if d.max() < 1000 else d / 1e5).to_numpy()
 
 
 @settings(max_examples=200, deadline=None)
@@ -77,3 +95,27 @@ def test_figures_draw():
                         "ci_lower": [0.1, 3.0], "ci_upper": [0.9, 30.0]})
     fig = hr_forest(pub, rep)
     assert fig.axes[0].get_xscale() == "log" and len(fig.axes) == 2
+
+
+def test_levels_follow_the_design_readings():
+    """Each level holds the patients design.yml's rule for the printed row names: the row printed
+    'TP53-' is the TP53-mutated patients and the row printed 'No previous transplant' the
+    post-transplant relapses (readings D02, D03); the labels say so."""
+    c = synthetic_cohort(9)
+    lv = F.subgroup_levels(c)
+    assert ((lv["tp53"] == "neg") == (c["tp53"] == 1)).all()
+    assert ((lv["prior_hsct"] == "none") == (c["prior_hsct"] == 1)).all()
+    assert ((lv["bcr_abl"] == "pos") == (c["bcr_abl"] == 1)).all()
+    assert ((lv["age"] == "2_14") == (c["age_years"] < 15)).all()
+    assert lv.notna().all().all()
+    labels = dict(FACTORS["tp53"][1])
+    assert labels == {"pos": "TP53 wild type", "neg": "TP53 mutation"}
+    assert dict(FACTORS["bcr_abl"][1])["pos"] == "BCR-ABL+"
+
+
+def test_forest_factors_must_match_the_design():
+    with pytest.raises(ValueError):
+        F._factors({"age": ("Age, y", [("2_14", "2-14"), ("15_61", "15-61")])})
+    bad = dict(F._PRINTED, tp53=("TP53 mutation", [("neg", "TP53−"), ("pos", "TP53+")]))
+    with pytest.raises(ValueError):
+        F._factors(bad)

@@ -397,7 +397,7 @@ COHORT_CODE = tuple(f"cart19.{m}" for m in (
     "reconstruction.pipeline", "reconstruction.milp", "reconstruction.times", "reconstruction.targets",
     "reconstruction.continuous", "reconstruction.categories", "reconstruction.summaries",
     "reconstruction.pinned", "reconstruction.carpeak", "reconstruction.treatment",
-    "reconstruction.printfit", "reconstruction.landmarks"))
+    "reconstruction.printfit", "reconstruction.landmarks", "reconstruction.days"))
 #: ... and the code that computes their statistics
 STATS_CODE = tuple(f"cart19.{m}" for m in (
     "comparison.ensemble", "comparison.reproducers", "record.design", "record.attributes",

@@ -6,6 +6,12 @@ between-group P, but no confidence interval for any rate; Table 5 prints Cox haz
 ratios. Here every rate gets an exact (Clopper-Pearson) 95% CI; the forest plots and
 tables that show them are in :mod:`cart19.presentation.subgroups` (this module's code is
 part of the ensemble's cache key, its drawing is not).
+
+Which patients form each level is read from ``data/published/design.yml`` (``table3.factors``,
+the same rules the ensemble's Table 3 statistics use): a level is the printed row, so the
+reconstructed rate and the printed one describe the same patients. Where the design reads the
+printed labels as swapped (TP53 and transplant history, readings D02 and D03), the level's label
+says whom the row describes, not how it was printed.
 """
 from __future__ import annotations
 
@@ -13,15 +19,18 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from cart19.presentation.flow import _check_response, _flag
+from cart19.comparison import reproducers as R
+from cart19.presentation.flow import _check_response
+from cart19.record import design
 from cart19.stats.printed import two_by_two_tests
 
 #: Table 3 outcomes: key -> label
 OUTCOMES = {"cr": "CR rate", "crs34": "Grade 3-4 CRS", "neuro23": "Grade 2-3 neurotoxicity"}
 
-#: Table 3 factors in printed order: key -> (label, [(level key, level label), ...]).
-#: Level keys follow data/published/ID_CONVENTIONS.md (table3.<outcome>.<factor>.<level>).
-FACTORS = {
+#: Table 3 factors in printed order: key -> (label, [(level key, printed label), ...]), the
+#: printed labels typeset for display. Level keys follow data/published/ID_CONVENTIONS.md
+#: (table3.<outcome>.<factor>.<level>) and design.yml's ``table3.factors``.
+_PRINTED = {
     "age": ("Age, y", [("2_14", "2-14"), ("15_61", "15-61")]),
     "sex": ("Sex", [("female", "Female"), ("male", "Male")]),
     "bcr_abl": ("BCR-ABL", [("pos", "BCR-ABL+"), ("neg", "BCR-ABL−")]),
@@ -36,46 +45,44 @@ FACTORS = {
 }
 
 
-def dose_e5(dose: pd.Series) -> pd.Series:
-    """Dose in units of 1e5 CAR T cells/kg, whether the column is in cells/kg or in 1e5/kg.
+def _factors(printed: dict) -> dict:
+    """``printed`` with each level the design reads differently from its printed label relabelled
+    by whom it describes (design.yml ``means``): the row printed "TP53+" is "TP53 wild type"."""
+    t3 = design.load().table3.factors
+    if list(t3) != list(printed) or any(list(t3[f].levels) != [k for k, _ in lv]
+                                        for f, (_, lv) in printed.items()):
+        raise ValueError("forest factors and levels differ from design.yml table3.factors")
 
-    The paper's doses lie between 0.2e5 and 10e5 cells/kg, so a column whose largest value
-    is below 1000 is taken to be in units of 1e5 already.
-    """
-    d = pd.to_numeric(dose, errors="coerce").astype(float)
-    return d if d.max() < 1000 else d / 1e5
+    def label(f, k, lab):
+        means = t3[f].levels[k].means
+        return lab if not means else f"{means[0].upper()}{means[1:].split(' (')[0]}"
+    return {f: (flabel, [(k, label(f, k, lab)) for k, lab in lv]) for f, (flabel, lv) in printed.items()}
+
+
+#: Table 3 factors in printed order: key -> (label, [(level key, level label), ...])
+FACTORS = _factors(_PRINTED)
 
 
 def subgroup_levels(cohort: pd.DataFrame) -> pd.DataFrame:
-    """One column per Table 3 factor holding each patient's level key (see ``FACTORS``)."""
-    sex = cohort["sex"].astype(str).str.strip().str.lower().str[0]
-    costim = cohort["costim"].astype(str).str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    blasts = pd.to_numeric(cohort["bm_blasts_pct"]).astype(float)
-    age = pd.to_numeric(cohort["age_years"]).astype(float)
+    """One column per Table 3 factor holding each patient's level key (see ``FACTORS``): the
+    level whose design.yml rule (``table3.factors.<factor>.levels.<level>.where``) it meets."""
+    ctx = R.Context(R.attribute_frame(cohort))
     out = pd.DataFrame(index=cohort.index)
-    out["age"] = np.where(age <= 14, "2_14", "15_61")
-    out["sex"] = np.where(sex == "f", "female", np.where(sex == "m", "male", None))
-    out["bcr_abl"] = np.where(_flag(cohort["bcr_abl"]), "pos", "neg")
-    out["tp53"] = np.where(_flag(cohort["tp53"]), "pos", "neg")
-    out["emd"] = np.where(_flag(cohort["emd"]), "with", "without")
-    out["blasts20"] = np.where(blasts <= 20, "le20", "gt20")
-    out["blasts5"] = np.where(blasts < 5, "lt5", "ge5")
-    out["costim"] = np.where(costim == "CD28", "cd28", np.where(costim == "41BB", "41bb", None))
-    out["prior_hsct"] = np.where(_flag(cohort["prior_hsct"]), "post", "none")
-    out["dose"] = np.where(dose_e5(cohort["dose_per_kg"]) < 3, "lt3", "ge3")
+    for f, fac in design.load().table3.factors.items():
+        col = np.full(len(cohort), None, dtype=object)
+        for key, level in fac.levels.items():
+            col[ctx.mask(level.where)] = key
+        out[f] = col
     return out
 
 
 def outcome_flags(cohort: pd.DataFrame) -> pd.DataFrame:
-    """Table 3 outcomes per patient: CR/CRi on day 30, CRS grade >= 3, neurotoxicity grade 2-3."""
-    resp = _check_response(cohort)
-    neuro = pd.to_numeric(cohort["neurotox_grade"]).astype(float)
-    return pd.DataFrame({
-        "cr": resp.isin(["CR", "CRi"]).to_numpy(),
-        "crs34": (pd.to_numeric(cohort["crs_grade"]).astype(float) >= 3).to_numpy(),
-        # the paper's column is "grade 2 to 3"; no grade 4 is reported, so >= 2 is used
-        "neuro23": (neuro >= 2).to_numpy(),
-    }, index=cohort.index)
+    """Table 3 outcomes per patient (CR/CRi on day 30, CRS grade 3-4, neurotoxicity grade 2-3):
+    design.yml's rules (``table3.outcomes.<outcome>.where``)."""
+    _check_response(cohort)
+    ctx = R.Context(R.attribute_frame(cohort))
+    t3 = design.load().table3.outcomes
+    return pd.DataFrame({o: ctx.mask(t3[o].where) for o in OUTCOMES}, index=cohort.index)
 
 
 def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:

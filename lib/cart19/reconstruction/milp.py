@@ -460,6 +460,23 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
     feasibility problems solved with the total slack capped at 1, 2, ... (the notes' method).
     Alternatives: forbid the slack used so far and solve again.
     """
+    found = _lp_conflict(counts, n, max_alternatives, time_limit)
+    if found is not None or lp_only:
+        return found
+    return _integer_conflict(counts, n, max_cap, max_alternatives, time_limit)
+
+
+def _slack_ids(counts, slack):
+    """The claim ids of the count targets and a function naming those a solution's slack uses."""
+    ids = [t.claim_id for t, _ in counts]
+
+    def used_of(x):
+        return sorted({ids[k] for k, (p, q) in enumerate(slack) if x[p] + x[q] > 1e-6})
+    return ids, used_of
+
+
+def _lp_conflict(counts, n, max_alternatives, time_limit) -> ClaimConflict | None:
+    """The LP relaxation's repair (:func:`explain_infeasibility`), None when it is feasible."""
     # The LP relaxation is symmetric under permuting patients and convex, so if it is feasible
     # the average patient is too: one fractional patient weighted n is an exact stand-in for it.
     m, _, slack = build(counts, 1, elastic=True, symmetry=False, weight=float(n))
@@ -467,11 +484,7 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
     sl = np.array([s for pair in slack for s in pair])
     ub = np.ones(nv)
     ub[sl] = n
-    ids = [t.claim_id for t, _ in counts]
-
-    def used_of(x):
-        return sorted({ids[k] for k, (p, q) in enumerate(slack) if x[p] + x[q] > 1e-6})
-
+    ids, used_of = _slack_ids(counts, slack)
     a_mat = sparse.csr_matrix((m.vals, (m.rows, m.cols)), shape=(len(m.lo), nv))
     lo_, hi_ = np.array(m.lo), np.array(m.hi)
     eq = lo_ == hi_
@@ -496,10 +509,13 @@ def explain_infeasibility(counts: list[tuple[CountTarget, int]], n: int = N_PATI
         cap = int(np.ceil(res.fun - 1e-6))
         return ClaimConflict(repair, _alternatives(repair, ids, lambda b: lp(b), used_of,
                                                    max_alternatives, ok=(0,)), cap)
-    if lp_only:
-        return None
+    return None
 
+
+def _integer_conflict(counts, n, max_cap, max_alternatives, time_limit) -> ClaimConflict:
+    """The smallest integral repair, total slack capped at 1, 2, ... (:func:`explain_infeasibility`)."""
     m, _, slack = build(counts, n, elastic=True, symmetry=False)
+    ids, used_of = _slack_ids(counts, slack)
     nv = m.n_vars
     sl = np.array([s for pair in slack for s in pair])
     ub = np.ones(nv)

@@ -243,7 +243,7 @@ WARM_ITERS = 4000
 #: attempts at one step before giving up (a warm stage 2 that cannot reach its goal)
 TRIES = 5
 BASE_CODE = ("cart19.reconstruction.milp", "cart19.reconstruction.times", "cart19.reconstruction.targets",
-             "cart19.reconstruction.printfit", "cart19.reconstruction.landmarks")
+             "cart19.reconstruction.printfit", "cart19.reconstruction.landmarks", "cart19.reconstruction.days")
 
 
 def _continuous(cohort: pd.DataFrame, seed: int, claims: pd.DataFrame) -> pd.DataFrame:

@@ -265,6 +265,20 @@ def km_days(claims: pd.DataFrame, claim_id: str) -> float:
             "years": v * 365.0, "year": v * 365.0}.get(unit, v)
 
 
+def _bind_each(targets, skip, value, errors, strict: bool, into: list, missing: list) -> None:
+    """``(target, *value(target))`` into ``into`` for every target not ``skip``-ped; a target whose
+    value raises one of ``errors`` is named in ``missing`` (or re-raised when ``strict``)."""
+    for t in targets:
+        if skip(t):
+            continue
+        try:
+            into.append((t, *value(t)))
+        except errors:
+            if strict:
+                raise
+            missing.append(t.claim_id)
+
+
 def bind(claims: pd.DataFrame, path=CLAIMS_CSV, strict: bool = False) -> BoundTargets:
     """Attach published values to every non-overridden target.
 
@@ -272,34 +286,15 @@ def bind(claims: pd.DataFrame, path=CLAIMS_CSV, strict: bool = False) -> BoundTa
     """
     out = BoundTargets()
     design = _from_design()
-    overridden = design["OVERRIDDEN"]
-    for t in design["COUNT_TARGETS"]:
-        if t.claim_id in overridden:
-            continue
-        try:
-            out.counts.append((t, int(round(claim_value(claims, t.claim_id, t.field, path)))))
-        except InputError:
-            if strict:
-                raise
-            out.missing.append(t.claim_id)
-    for t in design["TIME_TARGETS"]:
-        if t.claim_id in overridden or f"{t.claim_id}:{t.stat}" in overridden:
-            continue
-        try:
-            out.times.append((t, claim_value(claims, t.claim_id, t.stat, path)))
-        except InputError:
-            if strict:
-                raise
-            out.missing.append(t.claim_id)
-    for t in design["KM_TARGETS"]:
-        if t.claim_id in overridden:
-            continue
-        try:
-            out.km.append((t, claim_value(claims, t.claim_id, "percent", path),
-                           km_days(claims, t.claim_id)))
-        except (InputError, KeyError):
-            if strict:
-                raise
-            out.missing.append(t.claim_id)
+    over = design["OVERRIDDEN"]
+    _bind_each(design["COUNT_TARGETS"], lambda t: t.claim_id in over,
+               lambda t: (int(round(claim_value(claims, t.claim_id, t.field, path))),),
+               InputError, strict, out.counts, out.missing)
+    _bind_each(design["TIME_TARGETS"], lambda t: t.claim_id in over or f"{t.claim_id}:{t.stat}" in over,
+               lambda t: (claim_value(claims, t.claim_id, t.stat, path),),
+               InputError, strict, out.times, out.missing)
+    _bind_each(design["KM_TARGETS"], lambda t: t.claim_id in over,
+               lambda t: (claim_value(claims, t.claim_id, "percent", path), km_days(claims, t.claim_id)),
+               (InputError, KeyError), strict, out.km, out.missing)
     out.missing = sorted(set(out.missing))
     return out

@@ -17,92 +17,23 @@ The final cohort is checked against lifelines in the tests.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from cart19.reconstruction.targets import CR_ASSESS_DAY, EARLY_DAY, where_mask
-
-WINDOW_START = dt.date(2017, 4, 15)      # first infusion (enrolment opened 1 Apr 2017)
-SWITCH = dt.date(2017, 11, 1)            # 4-1BB only from November 2017 (Methods)
-WINDOW_END = dt.date(2018, 5, 31)        # last infusion (enrolment closed 1 May 2018)
-N_EARLY = 42                             # first 42 infusions: 21 CD28 + 21 4-1BB
-EARLY_SPAN = (SWITCH - WINDOW_START).days          # early block: days [0, EARLY_SPAN)
-LATE_SPAN = (WINDOW_END - WINDOW_START).days       # late block: [EARLY_SPAN, LATE_SPAN]
-HSCT_RANGE = (36, 120)
-DAY_COLS = ("os_days", "hsct_day", "relapse_day", "death_day")  # columns of the time targets
-#: Even accrual. Patients were enrolled consecutively (Results), so each block's infusions are
-#: spread evenly over it: four equal bins per block, each within SPREAD_SLACK patients of its
-#: share. A modelling assumption, not a published number. Without it the search crowds
-#: infusions into a few weeks and leaves 1-2 patients at risk at one year, where half a KM step
-#: is a 25-40 point tolerance.
-SPREAD_EDGES = np.r_[np.linspace(0, EARLY_SPAN, 5), np.linspace(EARLY_SPAN, LATE_SPAN + 1, 5)[1:]]
-SPREAD_SLACK = 3
-#: soft loss: per KM point beyond 1 from the published value (the hard loss is 5 per point
-#: beyond the tolerance)
-SOFT_KM_WEIGHT = 0.3
-#: Metropolis temperature of the exploration moves (in soft-loss units)
-EXPLORE_TEMP = 0.1
-#: iterations of :meth:`Searcher.polish` (KM landmarks pulled towards their published values
-#: once every target holds): long for the base cohort and for a single reconstruction (the
-#: committed cohort), short for each cohort of an ensemble chain, which starts from the
-#: polished days of the one before
-POLISH_BASE = 10000
-POLISH_SINGLE = 6000
-POLISH_STEP = 400
-
-
-def km_at(time: np.ndarray, event: np.ndarray, t: float) -> tuple[float, int]:
-    """Product-limit S(t) (events before censorings at tied times) and the number at risk at t."""
-    if len(time) == 0:
-        return float("nan"), 0
-    srt = np.sort(time)
-    us, d = np.unique(time[(event == 1) & (time <= t)], return_counts=True)
-    n_risk = len(srt) - np.searchsorted(srt, us, side="left")
-    s = float(np.prod(1.0 - d / n_risk)) if len(us) else 1.0
-    return s, int(len(srt) - np.searchsorted(srt, t, side="left"))
-
-
-def km_tolerance(s, n_risk):
-    """max(1 point, half the KM step one event at t would cause), in percentage points
-    (scalars or arrays)."""
-    return np.maximum(1.0, 50.0 * np.asarray(s) / np.maximum(n_risk, 1))
-
-
-#: a landmark exactly at its tolerance (e.g. |66.67 - 50| against half of a 33.3-point step)
-#: is within it; the floating-point sums differ in the last bits (the scorecard uses this rule too)
-KM_EPS = 1e-9
-
-
-def km_within(dev, tol):
-    """|KM - published| <= tolerance, robust to floating-point ties."""
-    return np.asarray(dev) <= np.asarray(tol) + KM_EPS
-
-
-@dataclass
-class Plan:
-    """Everything stage 2 needs about one cohort, as numpy arrays (0/1 ints)."""
-    a: pd.DataFrame  # stage-1 attributes
-
-    def __post_init__(self):
-        g = lambda k: self.a[k].to_numpy().astype(bool)
-        self.cr, self.hsct, self.rel, self.death = g("cr"), g("hsct"), g("relapse"), g("death")
-        self.rel_early, self.death_early, self.short = g("rel_early"), g("death_early"), g("short_fu")
-        self.cd28, self.prior = g("cd28"), g("prior_hsct")
-        self.n = len(self.a)
-        # the day-120 bins are targeted only in the CAR-T-alone arm (Results); elsewhere free
-        self.binned = self.cr & ~self.hsct
-
-
-def _os_lfs(p: Plan, f, h, r, d):
-    """OS and LFS (time, event) arrays from the day variables (decision D09 for LFS)."""
-    os_t = np.where(p.death, d, f).astype(float)
-    os_e = p.death.astype(int)
-    end = np.where(p.rel, r, np.where(p.death, d, f)).astype(float)
-    lfs_t = np.where(p.cr, end - CR_ASSESS_DAY, 0.0)
-    lfs_e = np.where(p.cr, (p.rel | p.death).astype(int), 1)
-    return os_t, os_e, lfs_t, lfs_e
+from cart19.reconstruction.targets import CR_ASSESS_DAY, EARLY_DAY
+from cart19.reconstruction import days as D
+from cart19.reconstruction.days import (  # re-exported: callers read them as times.<name>
+    WINDOW_START as WINDOW_START, SWITCH as SWITCH, WINDOW_END as WINDOW_END, N_EARLY as N_EARLY,
+    EARLY_SPAN as EARLY_SPAN, LATE_SPAN as LATE_SPAN, HSCT_RANGE as HSCT_RANGE, DAY_COLS as DAY_COLS,
+    SPREAD_EDGES as SPREAD_EDGES, SPREAD_SLACK as SPREAD_SLACK, SOFT_KM_WEIGHT as SOFT_KM_WEIGHT,
+    EXPLORE_TEMP as EXPLORE_TEMP, POLISH_BASE as POLISH_BASE, POLISH_SINGLE as POLISH_SINGLE,
+    POLISH_STEP as POLISH_STEP, km_at as km_at, km_tolerance as km_tolerance, KM_EPS as KM_EPS,
+    km_within as km_within, Plan as Plan, _os_lfs as _os_lfs, spread_counts as spread_counts,
+    spread_expected as spread_expected, _bounds as _bounds, Days as Days, _problem as _problem,
+    cutoff as cutoff, EVENT_ATTRS as EVENT_ATTRS, signature as signature, match_rows as match_rows,
+    extreme_holders as extreme_holders,
+)
 
 
 class Searcher:
@@ -163,53 +94,10 @@ class Searcher:
         return int(self.cut - self.inf[i])
 
     def ok(self, i) -> bool:
-        p = self.p
-        if self.early[i] and not 0 <= self.inf[i] < EARLY_SPAN:
-            return False
-        if not self.early[i] and not EARLY_SPAN <= self.inf[i] <= LATE_SPAN:
-            return False
-        if p.cd28[i] and not self.early[i]:
-            return False
+        """Patient i's days meet every per-patient constraint (:mod:`cart19.reconstruction.days`)."""
         f = self.pot(i)
-        last = f
-        lo, hi = self.lo, self.hi
-        os_i = self.d[i] if p.death[i] else f
-        if not lo["os_days"][i] <= os_i <= hi["os_days"][i]:
-            return False
-        if p.hsct[i] and not lo["hsct_day"][i] <= self.h[i] <= hi["hsct_day"][i]:
-            return False
-        if p.rel[i] and not lo["relapse_day"][i] <= self.r[i] <= hi["relapse_day"][i]:
-            return False
-        if p.death[i] and not lo["death_day"][i] <= self.d[i] <= hi["death_day"][i]:
-            return False
-        if p.hsct[i]:
-            if not (HSCT_RANGE[0] <= self.h[i] <= HSCT_RANGE[1]) or self.h[i] > f:
-                return False
-        if p.rel[i]:
-            r = self.r[i]
-            if r <= CR_ASSESS_DAY or r > f:
-                return False
-            if p.hsct[i] and r <= self.h[i]:
-                return False
-            if p.binned[i] and p.rel_early[i] != (r <= EARLY_DAY):
-                return False
-        if p.death[i]:
-            dd = self.d[i]
-            if dd > f or dd < 1:
-                return False
-            if p.cr[i] and dd <= CR_ASSESS_DAY:
-                return False
-            if p.rel[i] and dd <= self.r[i]:
-                return False
-            if p.hsct[i] and dd <= self.h[i]:
-                return False
-            if p.binned[i] and p.death_early[i] != (dd <= EARLY_DAY):
-                return False
-            last = dd
-        if p.cr[i] and not p.hsct[i] and not p.prior[i] and not p.death[i] and not p.rel[i]:
-            if p.short[i] != (f < EARLY_DAY):
-                return False
-        return last >= 1
+        return (D.in_block(self, i) and D.within_bounds(self, i, f) and D.hsct_ok(self, i, f)
+                and D.relapse_ok(self, i, f) and D.death_ok(self, i, f) and D.followup_ok(self, i, f))
 
     def _draw(self, i, what):
         rng, p, f = self.rng, self.p, self.pot(i)
@@ -623,97 +511,6 @@ class Searcher:
         self.inf, self.h, self.r, self.d, self.early = (x.copy() for x in st)
 
 
-def spread_counts(inf: np.ndarray) -> np.ndarray:
-    """Infusions per accrual bin (days after the first infusion; :data:`SPREAD_EDGES`)."""
-    idx = np.searchsorted(SPREAD_EDGES, inf, side="right")
-    return np.bincount(idx, minlength=len(SPREAD_EDGES) + 1)[1:len(SPREAD_EDGES)]
-
-
-def spread_expected(n: int) -> np.ndarray:
-    """Each accrual bin's share: N_EARLY patients over the early block, the rest over the late."""
-    width = np.diff(SPREAD_EDGES)
-    early = SPREAD_EDGES[:-1] < EARLY_SPAN
-    return width * np.where(early, N_EARLY / EARLY_SPAN, (n - N_EARLY) / (LATE_SPAN + 1 - EARLY_SPAN))
-
-
-def _bounds(times, n: int):
-    """Per patient and day column, the range its published minima and maxima allow: every
-    relapse of a transplanted patient at most 385 days (Results), and so on. Enforced as
-    constraints on each move rather than as loss terms: the search then only has to put one
-    patient on the extreme (a maximum missed by a few days was its commonest dead end)."""
-    cols = ("os_days", "hsct_day", "relapse_day", "death_day")
-    lo = {c: np.full(n, -np.inf) for c in cols}
-    hi = {c: np.full(n, np.inf) for c in cols}
-    for _cid, stat, col, mask, val in times:
-        if stat == "min":
-            lo[col][mask] = np.maximum(lo[col][mask], val)
-        elif stat == "max":
-            hi[col][mask] = np.minimum(hi[col][mask], val)
-    return lo, hi
-
-
-@dataclass
-class Days:
-    """The stage-2 state of a cohort (row-aligned with its stage-1 attributes)."""
-    inf: np.ndarray
-    early: np.ndarray
-    h: np.ndarray
-    r: np.ndarray
-    d: np.ndarray
-
-
-def _problem(attrs: pd.DataFrame, bound):
-    a = attrs.copy()
-    a["hsct_after"] = a["hsct"]
-    plan = Plan(a)
-    km = [(t.claim_id, t.endpoint, where_mask(a, t.where), pct, days) for t, pct, days in bound.km]
-    times = [(t.claim_id, t.stat, t.column, where_mask(a, t.where), v) for t, v in bound.times]
-    return a, plan, km, times
-
-
-def cutoff(bound) -> int:
-    """Data cut-off in days after the first infusion: the first infused patient is followed
-    longest, so it is the published maximum follow-up (Results: 478 days)."""
-    v = {(t.claim_id, t.stat): v for t, v in bound.times}.get(("results.followup", "max"))
-    return int(v) if v is not None else LATE_SPAN + 1
-
-
-EVENT_ATTRS = ("cr", "hsct", "relapse", "death", "rel_early", "death_early", "short_fu", "cd28",
-               "prior_hsct")
-
-
-def signature(attrs: pd.DataFrame, bound, groups: bool = True) -> np.ndarray:
-    """Per patient, the stage-1 attributes stage 2 depends on (its bins and, with ``groups``,
-    every group of a time or KM target), packed in one integer: equal signatures can share
-    days."""
-    cols = set(EVENT_ATTRS)
-    for t, *_ in (list(bound.km) + list(bound.times)) if groups else []:
-        cols |= {lit.lstrip("~") for lit in t.where}
-    x = attrs[sorted({c if c != "hsct_after" else "hsct" for c in cols})].to_numpy().astype(np.int64)
-    return x @ (1 << np.arange(x.shape[1], dtype=np.int64))
-
-
-def match_rows(new_sigs, old_sigs, rng: np.random.Generator) -> np.ndarray:
-    """For each new patient, a previous patient to start its days from (each used once): the
-    same row when its first signature is unchanged, otherwise a random unused patient with the
-    same first signature, else the same second (coarser) signature, ...; -1 when none is left.
-    ``new_sigs``/``old_sigs``: lists of signature arrays, finest first."""
-    n = len(new_sigs[0])
-    source = np.where(new_sigs[0] == old_sigs[0], np.arange(n), -1)
-    used = np.zeros(len(old_sigs[0]), bool)
-    used[source[source >= 0]] = True
-    for new_sig, old_sig in zip(new_sigs, old_sigs):
-        pool: dict[int, list[int]] = {}
-        for j in rng.permutation(np.flatnonzero(~used)):
-            pool.setdefault(int(old_sig[j]), []).append(int(j))
-        for i in np.flatnonzero(source < 0):
-            cand = pool.get(int(new_sig[i]))
-            if cand:
-                source[i] = j = cand.pop()
-                used[j] = True
-    return source
-
-
 def _frame(plan: Plan, s: Searcher) -> pd.DataFrame:
     f = s.cut - s.inf
     os_t, os_e, lfs_t, lfs_e = _os_lfs(plan, f, s.h, s.r, s.d)
@@ -758,21 +555,6 @@ def assign_times(attrs: pd.DataFrame, bound, seed: int, explore: int = 0,
     if polish:
         s.polish(polish)  # a no-op unless every target holds
     return _frame(plan, s), hard, Days(s.inf.copy(), s.early.copy(), s.h.copy(), s.r.copy(), s.d.copy())
-
-
-def extreme_holders(attrs: pd.DataFrame, bound, days: Days) -> np.ndarray:
-    """Rows that sit on a published minimum or maximum of days (the 27-day follow-up, the
-    385-day relapse after transplant, ...). A walk keeps them: a freed extreme often cannot be
-    re-reached by any patient of the new attributes (the shortest follow-up needs a
-    non-responder's early death), and the warm search then fails and the step is redrawn."""
-    a, plan, _km, times = _problem(attrs, bound)
-    os_t = _os_lfs(plan, cutoff(bound) - days.inf, days.h, days.r, days.d)[0]
-    cols = dict(zip(DAY_COLS, (os_t, days.h, days.r, days.d)))
-    out = set()
-    for _cid, stat, col, mask, val in times:
-        if stat in ("min", "max"):
-            out |= set(np.flatnonzero(mask & (cols[col] == val)).tolist())
-    return np.array(sorted(out), int)
 
 
 def allowances(attrs: pd.DataFrame, bound, days: Days) -> tuple[np.ndarray, np.ndarray, float]:
