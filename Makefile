@@ -74,11 +74,12 @@ test: venv
 	exit $$rc
 
 # JupyterLab with jupytext: notebooks/*.md open as notebooks and run from notebooks/ with the
-# default parameters of their `parameters` cell.
+# default parameters of their `parameters` cell; cart19.book.lab.LabContentsManager (jupytext's)
+# shows the glue captions as jupyterlab-myst can render them and writes the chapters back unchanged.
 lab: venv
 	$(VPY) -m cart19.book.build lab-settings
 	cd notebooks && ../$(VPY) -m jupyter lab --ServerApp.root_dir=. \
-	    --ServerApp.contents_manager_class=jupytext.TextFileContentsManager \
+	    --ServerApp.contents_manager_class=cart19.book.lab.LabContentsManager \
 	    $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Benchmark (not a test): cold build, no-op rebuild, one-notebook rebuild, plain jupyter-book.

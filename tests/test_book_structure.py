@@ -109,8 +109,9 @@ def test_footer_is_the_commit_and_its_date_not_the_clock(tmp_path):
                GIT_COMMITTER_DATE="2021-02-03T04:05:06Z", GIT_AUTHOR_NAME="t",
                GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
     _git(tmp_path, "init", "-q")
-    (tmp_path / "f").write_text("x")
-    _git(tmp_path, "add", "f")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "f").write_text("x")
+    _git(tmp_path, "add", "lib/f")
     _git(tmp_path, "commit", "-qm", "c", env=env)
     _git(tmp_path, "remote", "add", "origin", "git@github.com:owner/cart19.git")
     info = sphinx_book.commit_info(tmp_path)
@@ -125,6 +126,60 @@ def test_footer_is_the_commit_and_its_date_not_the_clock(tmp_path):
     assert "https://example.org/x" in sphinx_book.footer_html("1", info, "https://example.org/x")
     bare = sphinx_book.footer_html("1", sphinx_book.commit_info(tmp_path / "nogit"))
     assert "without git history" in bare
+
+
+def test_footer_names_the_sources_commit_and_rerenders_when_it_changes(tmp_path):
+    """Issue 15: the footer named the commit before the one that committed the book, because the
+    render key did not change with the commit. It names the last commit that changed the sources
+    (cart19.book.provenance.SOURCES), says when they hold uncommitted changes, and the render key
+    holds exactly that, so committing the sources re-renders the footer."""
+    import os
+
+    from cart19.book import provenance
+    from cart19.book import render as R
+
+    env = dict(os.environ, GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@t")
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_a.md").write_text("# A\n")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "sources", env=env)
+    first = _git(tmp_path, "rev-parse", "HEAD")
+    files = {"book/x.ipynb": b"{}"}
+
+    def state():
+        info = provenance.source_commit(tmp_path)
+        return info, R.render_key(files, info), sphinx_book.footer_html("1", info)
+
+    info, key, footer = state()
+    assert info["commit"] == first and not info["dirty"]
+    assert f"built from commit {first[:7]}" in footer and "uncommitted" not in footer
+    # a commit that touches no source (the README, tests) changes neither footer nor key
+    (tmp_path / "README.md").write_text("readme\n")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "readme", env=env)
+    assert state() == (info, key, footer)
+    # an uncommitted change of a source: the footer says so, and the key changes
+    (tmp_path / "notebooks" / "01_a.md").write_text("# A, edited\n")
+    dirty, key_dirty, footer_dirty = state()
+    assert dirty["commit"] == first and dirty["dirty"] and key_dirty != key
+    assert "with uncommitted changes" in footer_dirty
+    # committing it: the footer names the new commit, and the key differs again (a re-render)
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "edit", env=env)
+    new, key_new, footer_new = state()
+    head = _git(tmp_path, "rev-parse", "HEAD")
+    assert new["commit"] == head != first and not new["dirty"]
+    assert key_new not in (key, key_dirty) and f"built from commit {head[:7]}" in footer_new
+    # executed notebooks rendered before they are installed count as uncommitted
+    out = tmp_path / "new.ipynb"
+    out.write_text("{}")
+    (tmp_path / "book").mkdir()
+    assert provenance.pending_outputs(tmp_path / "book", {"x": out})
+    (tmp_path / "book" / "x.ipynb").write_text("{}")
+    assert not provenance.pending_outputs(tmp_path / "book", {"x": out})
+    assert provenance.source_commit(tmp_path, pending=True)["dirty"]
 
 
 def test_pages_show_no_code_that_only_draws():

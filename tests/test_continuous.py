@@ -378,3 +378,25 @@ def test_on_the_committed_reconstructed_cohort():
 
 def paths_cols():
     return list(pd.read_csv(paths.COHORT_CSV, nrows=0).columns)
+
+
+def test_the_ensemble_key_covers_every_module_of_the_continuous_stage():
+    """The drawn ensemble is reused while its key holds; the key must hash every reconstruction
+    module the continuous stage runs, or a change to one of them would keep stale cohorts."""
+    import ast
+    from pathlib import Path
+
+    from cart19.comparison.ensemble import COHORT_CODE
+
+    lib = Path(paths.ROOT) / "lib"
+    todo, seen = ["cart19.reconstruction.continuous"], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        tree = ast.parse((lib / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+        todo += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                 and (n.module or "").startswith("cart19.reconstruction.")]
+    missing = sorted(seen - set(COHORT_CODE))
+    assert not missing, f"comparison.ensemble.COHORT_CODE lacks {missing}"

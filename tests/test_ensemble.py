@@ -163,3 +163,36 @@ def test_chain_diagnostics_needs_chain_column():
     from cart19.comparison.ensemble import chain_diagnostics
     with pytest.raises(ValueError, match="chain"):
         chain_diagnostics(pd.DataFrame({"stat": ["a"], "family": ["f"], "cohort": [0], "p": [0.1]}))
+
+
+def test_stated_conclusions_are_tested_as_on_the_verdict_page(cohorts, stats_):
+    """The comparisons the paper states without a P (supplemental Figure S2, the Discussion) get
+    the very P the verdict page computes on the same cohort; none is typed in or fixed."""
+    from cart19.comparison.conclusions import CONCLUSIONS, conclusions, stat_for, stated_conclusions
+
+    stated = stated_conclusions()
+    assert stated, "every conclusion matched a design comparison: nothing to test here"
+    here = conclusions(cohorts[0]).set_index("conclusion")["P (reconstruction)"]
+    got = stats_[stats_["cohort"] == 0].set_index("stat")
+    for stat, text, *_ in stated:
+        assert got.loc[stat, "family"] == "stated"
+        assert np.isclose(got.loc[stat, "p"], here[text]), stat
+    # every conclusion has its statistic in the ensemble
+    ids = {stat_for(kind, pop, a, b) for _, _, kind, pop, a, b, _ in CONCLUSIONS}
+    assert ids <= set(stats_["stat"]), ids - set(stats_["stat"])
+
+
+def test_stated_conclusions_are_judged_by_their_words():
+    """No P printed: the published side is the statement itself (a difference or none), with no
+    direction; a cohort agrees with "no difference" when its P is .05 or more."""
+    from cart19.comparison.conclusions import stated_conclusions
+    from cart19.record.claims import load_claims
+
+    pub = published_stats(load_claims()).set_index("stat")
+    for stat, _text, _where, _kind, _pop, _a, _b, expects in stated_conclusions():
+        assert np.isnan(pub.loc[stat, "p"]) and pub.loc[stat, "significant"] == expects
+        assert np.isnan(pub.loc[stat, "direction"])
+    stat = next(s for s, *_, e in stated_conclusions() if not e)
+    ps = [0.01, 0.2, 0.5, 0.9]
+    s = ensemble_summary(_fake_stats(stat, ps, [1, -1, 1, -1], "stated"), load_claims()).iloc[0]
+    assert s["frac_holds"] == 0.75 and not s["fixed"] and s["verdict"] == "holds in some cohorts"

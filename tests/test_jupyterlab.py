@@ -1,7 +1,9 @@
 """A chapter in a real JupyterLab (issue 15, item 6): open notebooks/NN_*.md as a notebook
-(jupytext), run all cells, see a figure and a journal table among the outputs, save, and find the
-file byte for byte as committed (so ``git diff`` stays empty and the ``cart19`` front matter the
-build relies on survives).
+(jupytext), run all cells, see a figure and a journal table among the outputs and each glue
+caption in the rendered markdown with no "Unknown Directive" error box of jupyterlab-myst (Lab runs
+with ``cart19.book.lab.LabContentsManager``, as ``make lab`` does), save, and find the file byte for
+byte as committed (so ``git diff`` stays empty and the ``cart19`` front matter the build relies on
+survives).
 
 JupyterLab is started from this checkout's environment on 127.0.0.1 with a throwaway token and
 config, settings and runtime directories under pytest's tmp_path; it opens ``.md`` files with
@@ -81,6 +83,60 @@ def test_lab_save_leaves_the_chapter_unchanged(path, tmp_path):
     assert after == before, f"saving {path.name} from JupyterLab would rewrite it"
 
 
+def _captions(md: str) -> list[str]:
+    """The first words of each {glue:figure} / {glue:table} caption of a chapter, as rendered
+    text (bold and italics marks dropped)."""
+    out = []
+    for m in re.finditer(r"^(`{3,}|:{3,})\{glue:(?:figure|table)\}[^\n]*\n((?::[^\n]*\n)*)\n*"
+                         r"(?P<body>[^\n]+)", md, re.M):
+        words = re.sub(r"[*_]", "", m["body"]).split()[:6]
+        if words:
+            out.append(" ".join(words))
+    return out
+
+
+def test_lab_sees_captions_and_saves_the_glue_directives_back(tmp_path):
+    """What Lab gets from cart19.book.lab.LabContentsManager (``make lab``): every chapter's
+    markdown without a glue directive (jupyterlab-myst drew each as an "Unknown Directive" box),
+    its caption still there; what Lab saves back is the chapter, byte for byte."""
+    import asyncio
+
+    from cart19.book.lab import LabContentsManager
+
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "jupytext.toml").write_bytes(
+        (REPO / "notebooks" / "jupytext.toml").read_bytes())
+    for path in CHAPTERS:
+        (tmp_path / "notebooks" / path.name).write_bytes(path.read_bytes())
+    cm = LabContentsManager(root_dir=str(tmp_path))
+
+    async def round_trip(name: str) -> tuple[str, bytes]:
+        rel = f"notebooks/{name}"
+        model = await cm.get(rel, content=True, type="notebook")
+        md = "\n".join(c["source"] for c in model["content"]["cells"]
+                       if c["cell_type"] == "markdown")
+        for cell in model["content"]["cells"]:
+            cell["metadata"]["trusted"] = True
+        await cm.save({"type": "notebook", "format": "json", "content": model["content"]}, rel)
+        return md, (tmp_path / rel).read_bytes()
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    n_captions = 0
+    for path in CHAPTERS:
+        # in a thread of its own: test_browser.py's session browser (Playwright's sync API) keeps
+        # an asyncio loop running in this one when both modules run in one pytest process
+        with ThreadPoolExecutor(1) as pool:
+            md, after = pool.submit(asyncio.run, round_trip(path.name)).result()
+        assert not re.search(r"^(`{3,}|:{3,})\{glue", md, re.M), path.name
+        text = " ".join(re.sub(r"[*_]", "", md).split())
+        for caption in _captions(path.read_text()):
+            assert caption in text, (path.name, caption)
+            n_captions += 1
+        assert after == path.read_bytes(), f"a Lab save rewrote {path.name}"
+    assert n_captions >= 60  # 20 figures and 59 tables in the chapters (2026-12)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -105,6 +161,8 @@ def lab(tmp_path):
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
            "--ip=127.0.0.1", "--allow-root", f"--IdentityProvider.token={token}",
            f"--ServerApp.root_dir={REPO}", f"--LabApp.user_settings_dir={settings}",
+           # as `make lab`: the glue directives reach jupyterlab-myst as captions it can draw
+           "--ServerApp.contents_manager_class=cart19.book.lab.LabContentsManager",
            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
            "--LabApp.news_url=", "--LabApp.extension_manager=readonly",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
@@ -195,6 +253,13 @@ def _drive(base: str, token: str, tmp_path: Path, path: Path) -> dict:
             figures.first.scroll_into_view_if_needed()
             box = figures.first.bounding_box()
         n_tables = page.locator(".jp-OutputArea-output .cart19-journal table").count()
+        # what jupyterlab-myst drew of the markdown cells: no "Unknown Directive" error box, and
+        # the glue captions as text (textContent: cells outside the viewport are not laid out)
+        # (jupyterlab-myst draws a markdown cell in a div.myst, stock Lab in .jp-MarkdownOutput)
+        shown_md = ".jp-MarkdownCell .myst, .jp-MarkdownCell .jp-MarkdownOutput"
+        markdown = page.evaluate(f"""() => [...document.querySelectorAll('{shown_md}')]
+                                        .map(e => e.textContent).join('\\n')""")
+        n_unknown = page.locator(shown_md, has_text="Unknown Directive").count()
         page.screenshot(path=str(tmp_path / "lab.png"))
         # save, as a reader would
         page.locator(".jp-Notebook").first.click()
@@ -205,7 +270,8 @@ def _drive(base: str, token: str, tmp_path: Path, path: Path) -> dict:
         after = path.read_bytes()
         ctx.close()
     return {'n_err': n_err, 'err_text': err_text, 'n_fig': n_fig, 'box': box,
-            'n_tables': n_tables, 'after': after, 'foreign': foreign, 'errors': errors}
+            'n_tables': n_tables, 'after': after, 'foreign': foreign, 'errors': errors,
+            'markdown': markdown, 'n_unknown': n_unknown}
 
 def test_chapter_runs_in_jupyterlab_shows_a_figure_and_saves_clean(lab, tmp_path):
     try:
@@ -228,6 +294,15 @@ def test_chapter_runs_in_jupyterlab_shows_a_figure_and_saves_clean(lab, tmp_path
         f"no figure shown ({r['n_fig']} images)")
     assert r['n_tables'] >= 1, "no journal table shown among the outputs"
     assert r['after'] == before, "saving the chapter in JupyterLab changed the file"
+    assert "Table 3 as a forest plot" in r["markdown"] or len(r["markdown"]) > 2000, (
+        f"no rendered markdown found: {r['markdown'][:300]!r}")  # the checks below are not vacuous
+    assert r["n_unknown"] == 0 and "Unknown Directive" not in r["markdown"], (
+        "jupyterlab-myst drew an 'Unknown Directive' error box")
+    captions = _captions(before.decode())
+    assert captions, f"{LAB_CHAPTER} has no glue figure or table"
+    text = " ".join(r["markdown"].split())
+    missing = [c for c in captions if c not in text]
+    assert not missing, f"captions not shown in JupyterLab: {missing}"
     assert not r['foreign'], f"JupyterLab requested other hosts: {sorted(set(r['foreign']))}"
     if r["errors"]:  # JupyterLab's own scripts (seen: "Cannot read properties of undefined
         # (reading 'node')" from Lab 4.6 after Run All); the chapter's errors are tracebacks above

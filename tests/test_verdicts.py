@@ -24,8 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
     ("rate", ("cr",), ("~bl_gt20",), ("bl_gt20",), "table3.cr.blasts20"),
     ("crs34", (), ("cd28",), ("~cd28",), "table3.crs34.costim"),
     ("neuro23", (), ("~cd28",), ("cd28",), "table3.neuro23.costim"),
-    ("os", ("cr",), ("bcr_abl",), ("~bcr_abl",), None),     # no such comparison in Figures 3-7
-    ("rate", ("cr",), ("cns",), ("~cns",), None),
+    ("rate", ("cr",), ("cns",), ("~cns",), "rate.cns_cr"),  # a rate printed in the text
+    ("rate", ("cr",), ("~cns",), ("cns",), "rate.cns_cr"),
+    # no comparison of design.yml: the ensemble's own statistic of a statement in words
+    ("os", ("cr",), ("bcr_abl",), ("~bcr_abl",), "stated.os.bcr_abl"),
+    ("lfs", ("cr",), ("child",), ("~child",), "stated.lfs.child"),
 ])
 def test_ensemble_stat_is_found_from_the_design(kind, pop, a, b, want):
     assert V.ensemble_stat_for(kind, pop, a, b) == want
@@ -76,7 +79,11 @@ def test_counts_add_up():
     assert sum(c[f"n_{k}"] for k in V.PLAIN) == c["n_conclusions"]
     # every conclusion the ensemble marks as fixed is a rate (counts are fitted), none a survival one
     fixed = v[v["verdict"] == V.PLAIN["fixed"]]
-    assert all(str(s).startswith("table3.") for s in fixed["ensemble_stat"])
+    assert all(str(s).startswith(("table3.", "rate.")) for s in fixed["ensemble_stat"])
+    # every conclusion is answered across the ensemble (issue 15: 9 of 19 were not)
+    assert c["n_single"] == 0 and c["n_tested_ensemble"] == len(v)
+    assert set(v["ensemble_stat"]) <= set(summary["stat"])
+    assert c["n_stated"] == (summary["family"] == "stated").sum() > 0
     # the committed verdict page shows these very counts (it is regenerated with the data)
     nb = ROOT / "book" / "00_verdict.ipynb"
     glued = {}
@@ -86,5 +93,5 @@ def test_counts_add_up():
             text = out.get("data", {}).get(meta.get("mime_prefix", "") + "text/plain")
             if meta.get("name") and text is not None:
                 glued[meta["name"]] = text
-    for key in ("n_conclusions", "n_agree", "n_supported", "n_fixed", "n_undecided"):
+    for key in ("n_conclusions", "n_agree", "n_supported", "n_fixed", "n_undecided", "n_single"):
         assert glued[key] == str(c[key]), key

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from cart19 import io
+from cart19.book import provenance
 from cart19.book import render as R
 from cart19.book.execute import _kernel_env
 from cart19.book.keys import build_code_hash, inputs_of, key_of, load_manifest, outputs_stale, why
@@ -118,9 +119,12 @@ def run(layout: Layout, overrides: list[tuple[str, str]] | None = None, jobs: in
         html = None
         if render_book:
             files = R.stage_files(layout, toc, build.new_outputs)
-            key = R.render_key(files)
+            # the footer names the sources commit (cart19.book.provenance); it is in the key
+            sources = provenance.source_commit(
+                layout.root, pending=provenance.pending_outputs(layout.book, build.new_outputs))
+            key = R.render_key(files, sources)
             if build.new_outputs or force or R.current_render_key(layout) != key:
-                html = R.render(layout, files, key)
+                html = R.render(layout, files, key, sources)
                 rendered = True
         build.install(html)
         render_s = time.perf_counter() - t_render

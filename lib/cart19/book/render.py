@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import re
 import shutil
 import subprocess
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from cart19 import io
+from cart19.book import provenance
 from cart19.book.chapters import Notebook
 from cart19.book.layout import MANIFEST_NAME, RENDER_KEY_FILE, TOC_MARKER, BuildError, Layout, sha256_bytes
 
@@ -125,10 +127,14 @@ def extension_files(config: bytes) -> list[Path]:
     return sorted(graph[m][0] for m in closure(_names(sphinx, set()), graph))
 
 
-def render_key(files: dict[str, bytes]) -> str:
+def render_key(files: dict[str, bytes], sources: dict[str, str] | None = None) -> str:
     """What the html depends on: jupyter-book's version, this module (how jupyter-book is called),
-    our Sphinx extensions (:func:`extension_files`) and every staged file."""
+    our Sphinx extensions (:func:`extension_files`), every staged file and what the footer says
+    of the sources (``sources``: :func:`cart19.book.provenance.source_commit`), so that a
+    commit of the sources re-renders the footer that names it."""
     h = hashlib.sha256(importlib.metadata.version("jupyter-book").encode())
+    if sources:
+        h.update(json.dumps(sources, sort_keys=True).encode())
     h.update(sha256_bytes(Path(__file__).read_bytes()).encode())
     package = Path(__file__).resolve().parents[1]
     for ext in extension_files(files.get("_config.yml", b"")):
@@ -138,11 +144,16 @@ def render_key(files: dict[str, bytes]) -> str:
     return h.hexdigest()
 
 
-def render(layout: Layout, files: dict[str, bytes], key: str) -> Path:
+def render(layout: Layout, files: dict[str, bytes], key: str,
+           sources: dict[str, str] | None = None) -> Path:
     """Run jupyter-book (-W) on a freshly staged tree; return the rendered html dir (not yet installed:
-    the caller moves it into place). The html is a function of ``files`` alone."""
+    the caller moves it into place). The html is a function of ``files`` and of ``sources``, the
+    footer's account of them (handed to the footer in :data:`cart19.book.provenance.SOURCES_FILE`
+    of the staged tree)."""
     stage = layout.cache / "stage"
     _fresh_tree(stage, files)
+    if sources is not None:
+        io.write_text(stage / provenance.SOURCES_FILE, json.dumps(sources, sort_keys=True) + "\n")
     cmd = [sys.executable, "-c", _NO_RFC3987 + "from jupyter_book.cli.main import main; sys.exit(main())",
            "build", str(stage), "--builder", "html", "-W", "-n"]
     proc = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL)

@@ -5,10 +5,12 @@ claim about a comparison; :func:`conclusions` recomputes the comparison on the c
 tests for the survival statements, including the subgroups shown only in the paper's supplemental
 Figure S2; chi-square for rates) and says whether the reconstructed data agree with the
 statement at P < .05. Survival comparisons are emergent (never fitted), so agreement is
-informative; rate comparisons follow from fitted counts.
+informative; rate comparisons follow from fitted counts. :func:`stat_for` names the statistic of
+the ensemble (chapter 25) that tests each conclusion across reconstructions.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cart19.comparison.reproducers import Context, attribute_frame, chi2_p, endpoint_columns, two_arm
@@ -24,9 +26,9 @@ CONCLUSIONS = (
      "os", ("cr",), ("child",), ("~child",), False),
     ("LFS does not differ between children and older patients", "Abstract; Discussion",
      "lfs", ("cr",), ("child",), ("~child",), False),
-    ("CR rate is higher with BM blasts <=20% than >20%", "Results; Discussion",
+    ("CR rate is higher with BM blasts ≤20% than >20%", "Results; Discussion",
      "rate", ("cr",), ("~bl_gt20",), ("bl_gt20",), True),
-    ("LFS does not differ by BM blasts <=20% vs >20%", "Discussion; supplemental Figure S2",
+    ("LFS does not differ by BM blasts ≤20% vs >20%", "Discussion; supplemental Figure S2",
      "lfs", ("cr",), ("~bl_gt20",), ("bl_gt20",), False),
     ("CR rate is lower with CNS leukaemia", "Results; Discussion",
      "rate", ("cr",), ("cns",), ("~cns",), True),
@@ -59,25 +61,93 @@ CONCLUSIONS = (
 )
 
 
+def _arm_sets(pop: tuple, a: tuple, b: tuple) -> frozenset:
+    return frozenset({frozenset(pop) | frozenset(a), frozenset(pop) | frozenset(b)})
+
+
+def _design_stat(kind: str, pop: tuple, a: tuple, b: tuple, d) -> str | None:
+    """The statistic of ``design.yml`` that tests this comparison, or None (see :func:`stat_for`)."""
+    if kind in d.endpoints:
+        want = _arm_sets(pop, a, b)
+        for name, comp in d.comparisons.items():
+            popw = comp.where("population")
+            if kind in comp.endpoints and _arm_sets(popw, comp.where("a"), comp.where("b")) == want:
+                return f"{name}.{kind}"
+        return None
+    # a rate conclusion compares the outcome between its two arms over all patients (its
+    # ``pop`` names the outcome, as in :func:`conclusions`)
+    want = _arm_sets((), a, b)
+    outcome = ("cr",) if kind == "rate" else (kind,)
+    if outcome[0] in d.table3.outcomes:
+        for fname, factor in d.table3.factors.items():
+            levels = [tuple(lv.where) for lv in factor.levels.values()]
+            if len(levels) == 2 and _arm_sets((), *levels) == want:
+                return f"table3.{outcome[0]}.{fname}"
+    for name, rc in d.rate_comparisons.items():
+        if tuple(rc.outcome) == outcome and _arm_sets((), rc.arms["a"].where,
+                                                      rc.arms["b"].where) == want:
+            return f"rate.{name}"
+    return None
+
+
+def stated_id(kind: str, a: tuple) -> str:
+    """The ensemble id of a comparison the paper states in words only ("stated.os.child")."""
+    return f"stated.{kind}.{'_'.join(lit.lstrip('~') for lit in a)}"
+
+
+def stat_for(kind: str, pop: tuple, a: tuple, b: tuple, d=None) -> str:
+    """The ensemble statistic (``ensemble_stats.csv`` ``stat``) that tests a conclusion.
+
+    Found in ``design.yml`` by the arms' literal groups, never typed in: ``<figure>.<endpoint>``
+    for a survival comparison of Figures 3-7 whose two arms (with its population) are the
+    conclusion's, ``table3.<outcome>.<factor>`` for a rate of Table 3 between the same two
+    levels, ``rate.<name>`` for a rate comparison printed in the text (``rate_comparisons``).
+    A comparison the paper states without a printed statistic (supplemental Figure S2, the
+    Discussion) has no entry there; the ensemble computes it under :func:`stated_id`.
+    """
+    d = d or design.load()
+    return _design_stat(kind, tuple(pop), tuple(a), tuple(b), d) or stated_id(kind, tuple(a))
+
+
+def stated_conclusions(d=None) -> list[tuple]:
+    """The conclusions whose comparison no statistic of ``design.yml`` tests (the ensemble
+    computes them as ``stated.*``): (stat id, text, where, kind, pop, a, b, expects)."""
+    d = d or design.load()
+    return [(stated_id(kind, tuple(a)), text, where, kind, pop, a, b, expects)
+            for text, where, kind, pop, a, b, expects in CONCLUSIONS
+            if _design_stat(kind, tuple(pop), tuple(a), tuple(b), d) is None]
+
+
+def comparison_test(ctx: Context, kind: str, pop: tuple, a: tuple, b: tuple) -> dict:
+    """The test of one conclusion on one cohort: ``p``, ``test`` (its name), ``na``/``nb`` (arm
+    sizes) and ``direction`` (+1: arm a does better: fewer events than expected, or the higher
+    rate of the outcome)."""
+    if kind in design.load().endpoints:
+        dur, ev = endpoint_columns(kind)
+        arms = two_arm(ctx, tuple(pop) + tuple(a), tuple(pop) + tuple(b))
+        lr = survival.logrank(arms, dur, ev, "_arm")
+        return {"p": lr["p"], "test": f"log-rank, {kind.upper()}, responders",
+                "na": int((arms["_arm"] == "a").sum()), "nb": int((arms["_arm"] == "b").sum()),
+                "direction": float(np.sign(lr["expected"]["a"] - lr["observed"]["a"]))}
+    outcome = ("cr",) if kind == "rate" else (kind,)
+    na, nb = ctx.count(a), ctx.count(b)
+    ra = ctx.count(tuple(a) + outcome) / na if na else np.nan
+    rb = ctx.count(tuple(b) + outcome) / nb if nb else np.nan
+    outcomes = design.load().table3.outcomes
+    what = "CR" if kind == "rate" else (outcomes[kind].label.lower() if kind in outcomes else kind)
+    return {"p": chi2_p(outcome, a, b)(ctx)["p"], "test": f"Pearson chi-square, {what}",
+            "na": na, "nb": nb, "direction": float(np.sign(ra - rb))}
+
+
 def conclusions(cohort: pd.DataFrame) -> pd.DataFrame:
     """One row per conclusion: the test, its P on the reconstructed cohort, and agreement."""
     ctx = Context(attribute_frame(cohort))
     rows = []
     for text, where, kind, pop, a, b, expects in CONCLUSIONS:
-        if kind in design.load().endpoints:
-            dur, ev = endpoint_columns(kind)
-            arms = two_arm(ctx, tuple(pop) + tuple(a), tuple(pop) + tuple(b))
-            p = survival.logrank(arms, dur, ev, "_arm")["p"]
-            test = f"log-rank, {kind.upper()}, responders"
-            na, nb = int((arms["_arm"] == "a").sum()), int((arms["_arm"] == "b").sum())
-        else:
-            outcome = ("cr",) if kind == "rate" else (kind,)
-            p = chi2_p(outcome, a, b)(ctx)["p"]
-            test = f"Pearson chi-square, {'CR' if kind == 'rate' else kind}"
-            na, nb = ctx.count(a), ctx.count(b)
-        significant = p < 0.05
-        rows.append({"conclusion": text, "where in the paper": where, "test": test,
-                     "n (a / b)": f"{na} / {nb}", "P (reconstruction)": p,
+        t = comparison_test(ctx, kind, pop, a, b)
+        significant = t["p"] < 0.05
+        rows.append({"conclusion": text, "where in the paper": where, "test": t["test"],
+                     "n (a / b)": f"{t['na']} / {t['nb']}", "P (reconstruction)": t["p"],
                      "paper claims a difference": expects,
                      "reconstruction agrees": significant == expects})
     return pd.DataFrame(rows)

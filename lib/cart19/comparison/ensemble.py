@@ -4,7 +4,10 @@ Serves the "Beyond the paper" chapter 25. Many patient-level cohorts fit the pub
 aggregates equally well; statistics the reconstruction was never fitted to (log-rank P and Prism
 HR of Figures 3-7, the Table 5 Cox HRs) vary between them, while others are fixed by the fit (the
 Table 3 crosstab P values of fitted counts, the CAR T-cell peak t-tests of fitted means and
-standard errors). ``ensemble_stats`` computes every such statistic on each cohort of an ensemble
+standard errors), and the comparisons the paper states in words without a printed statistic
+(supplemental Figure S2 and the Discussion: no difference in OS or LFS by age, BM blasts, CNS
+leukaemia, EMD, BCR-ABL or dose), which the verdict page (chapter 00) tests across the ensemble.
+``ensemble_stats`` computes every such statistic on each cohort of an ensemble
 (in parallel with joblib); ``ensemble_summary`` gives its median and 95% interval over the
 ensemble beside the published value, how often the published conclusion (significant or not at
 .05, and the direction) holds, and whether the fit fixes the statistic.
@@ -24,6 +27,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
 
+from cart19.comparison import conclusions
 from cart19.comparison import reproducers as R
 from cart19.reconstruction import heldout
 from cart19.record import design
@@ -121,11 +125,45 @@ def table3_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataF
     return pd.DataFrame(rows)
 
 
+def rate_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataFrame:
+    """The two-group rate comparisons printed in the text (``design.yml`` ``rate_comparisons``,
+    e.g. CR with vs without CNS leukaemia): Pearson chi-square P (Fisher's exact P beside it);
+    direction = sign(rate of arm a - rate of arm b)."""
+    ctx = ctx or _context(cohort)
+    rows = []
+    for name, rc in design.load().rate_comparisons.items():
+        a, b, out = tuple(rc.arms["a"].where), tuple(rc.arms["b"].where), tuple(rc.outcome)
+        k1, n1, k2, n2 = ctx.count(a + out), ctx.count(a), ctx.count(b + out), ctx.count(b)
+        p = two_by_two_tests(k1, n1, k2, n2)
+        rows.append({"stat": f"rate.{name}", "family": "rate", **_EMPTY, "p": p["pearson"],
+                     "p_fisher": p["fisher"],
+                     "direction": float(np.sign(k1 / n1 - k2 / n2)) if n1 and n2 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def stated_stats(cohort: pd.DataFrame, ctx: R.Context | None = None) -> pd.DataFrame:
+    """The conclusions the paper states in words without a printed statistic (no difference in
+    OS or LFS by age, BM blasts, CNS leukaemia, EMD, BCR-ABL or dose: supplemental Figure S2 and
+    the Discussion), each tested as on the verdict page
+    (:func:`cart19.comparison.conclusions.comparison_test`: log-rank among the responders);
+    which ones they are is :func:`cart19.comparison.conclusions.stated_conclusions` (those no
+    comparison of ``design.yml`` tests). direction: +1 when arm a has fewer events than
+    expected."""
+    ctx = ctx or _context(cohort)
+    rows = []
+    for stat, _text, _where, kind, pop, a, b, _expects in conclusions.stated_conclusions():
+        t = conclusions.comparison_test(ctx, kind, pop, a, b)
+        rows.append({"stat": stat, "family": "stated", **_EMPTY, "p": t["p"],
+                     "direction": t["direction"]})
+    return pd.DataFrame(rows)
+
+
 def cohort_stats(cohort: pd.DataFrame) -> pd.DataFrame:
     """Every statistic of :func:`ensemble_stats` for one cohort."""
     ctx = _context(cohort)
     return pd.concat([figure_stats(cohort, ctx), table5_stats(cohort, ctx),
-                      table3_stats(cohort, ctx)], ignore_index=True)
+                      table3_stats(cohort, ctx), rate_stats(cohort, ctx),
+                      stated_stats(cohort, ctx)], ignore_index=True)
 
 
 def ensemble_stats(cohorts: Sequence[pd.DataFrame], n_jobs: int = 2,
@@ -147,6 +185,18 @@ def _get(c: pd.DataFrame, cid: str, col: str) -> float:
     if cid in c.index and col in c.columns and pd.notna(c.loc[cid, col]):
         return float(c.loc[cid, col])
     return np.nan
+
+
+def _dropped_by() -> dict[str, list[str]]:
+    """claim id -> the readings that drop it as a target (the project's readings.csv, checked
+    against the project's claims.csv)."""
+    from cart19.record import readings
+
+    out: dict[str, list[str]] = {}
+    for rid, ids in readings.claims_of(readings.load(), None, "drop").items():
+        for cid in ids:
+            out.setdefault(cid.split(":")[0], []).append(rid)
+    return out
 
 
 def _published_rows(c: pd.DataFrame) -> list[dict]:
@@ -180,6 +230,20 @@ def _published_rows(c: pd.DataFrame) -> list[dict]:
                          "direction": float(np.sign(va - vb)) if np.isfinite(va + vb) else np.nan,
                          "note": (f"levels as printed, read with reading {fac.reading}"
                                   if fac.reading else "")})
+    dropped = _dropped_by()
+    for name, rc in d.rate_comparisons.items():
+        va, vb = _get(c, rc.rates["a"][0], "percent"), _get(c, rc.rates["b"][0], "percent")
+        why = sorted({r for cid in rc.rates["a"] + rc.rates["b"] for r in dropped.get(cid, ())})
+        rows.append({"stat": f"rate.{name}", "p_id": rc.p[0], "hr_id": None, "hr": np.nan,
+                     "ci_low": np.nan, "ci_high": np.nan,
+                     "direction": float(np.sign(va - vb)) if np.isfinite(va + vb) else np.nan,
+                     "note": f"printed in the text ({rc.source})" + (
+                         f"; its rates are not fitted (reading {', '.join(why)}: they conflict "
+                         "with other printed counts)" if why else "")})
+    for stat, _text, where, _kind, _pop, _a, _b, expects in conclusions.stated_conclusions(d):
+        rows.append({"stat": stat, "p_id": None, "hr_id": None, "hr": np.nan, "ci_low": np.nan,
+                     "ci_high": np.nan, "direction": np.nan, "stated_significant": bool(expects),
+                     "note": f"stated in words, no P printed ({where})"})
     return rows
 
 
@@ -188,16 +252,23 @@ def published_stats(claims: pd.DataFrame) -> pd.DataFrame:
 
     Columns: stat, p_id, p, p_cmp, significant, hr_id, hr (+ ci_low, ci_high) as printed (the
     orientation :func:`cohort_stats` computes in), direction, note. For Figures 3-7 the
-    direction is the arm the caption calls better (+1: arm a).
+    direction is the arm the caption calls better (+1: arm a). A comparison the paper states in
+    words only (``stated.*``) has no P; ``significant`` is what its words say (a difference or
+    none).
     """
     c = claims.set_index("id")
     out = pd.DataFrame(_published_rows(c))
     out["hr_printed"] = out["hr"]
-    out["p"] = [_get(c, i, "p") for i in out["p_id"]]
-    out["p_cmp"] = [c.loc[i, "p_cmp"] if i in c.index else None for i in out["p_id"]]
+    out["p"] = [_get(c, i, "p") if i else np.nan for i in out["p_id"]]
+    out["p_cmp"] = [c.loc[i, "p_cmp"] if i and i in c.index else None for i in out["p_id"]]
     out["significant"] = [
         (p <= 0.05 if cmp == "<" else (False if cmp == ">" else p < 0.05)) if np.isfinite(p)
         else np.nan for p, cmp in zip(out["p"], out["p_cmp"])]
+    # a conclusion stated in words: its words say whether there is a difference
+    if "stated_significant" in out:
+        stated = out["stated_significant"].notna()
+        out.loc[stated, "significant"] = out.loc[stated, "stated_significant"]
+        out = out.drop(columns="stated_significant")
     return out
 
 
@@ -324,12 +395,13 @@ def chain_diagnostics(stats_: pd.DataFrame) -> pd.DataFrame:
 #: Code whose change invalidates the drawn cohorts (the reconstruction and what it reads) ...
 COHORT_CODE = tuple(f"cart19.{m}" for m in (
     "reconstruction.pipeline", "reconstruction.milp", "reconstruction.times", "reconstruction.targets",
-    "reconstruction.continuous", "reconstruction.treatment", "reconstruction.printfit",
-    "reconstruction.landmarks"))
+    "reconstruction.continuous", "reconstruction.categories", "reconstruction.summaries",
+    "reconstruction.pinned", "reconstruction.carpeak", "reconstruction.treatment",
+    "reconstruction.printfit", "reconstruction.landmarks"))
 #: ... and the code that computes their statistics
 STATS_CODE = tuple(f"cart19.{m}" for m in (
     "comparison.ensemble", "comparison.reproducers", "record.design", "record.attributes",
-    "stats.survival", "stats.printed", "reconstruction.heldout"))
+    "stats.survival", "stats.printed", "reconstruction.heldout", "comparison.conclusions"))
 ENSEMBLE_CODE = COHORT_CODE + STATS_CODE
 
 

@@ -18,7 +18,9 @@ from cart19.presentation.paper_figures import TITLES
 
 FAMILIES = {"figure": "Survival comparisons of Figures 3-7 (log-rank)",
             "table5": "Table 5, multivariable Cox model (Wald)",
-            "table3": "Table 3, subgroup comparisons"}
+            "table3": "Table 3, subgroup comparisons",
+            "rate": "Rate comparisons printed in the text (chi-square)",
+            "stated": "Comparisons stated without a P value (log-rank)"}
 _OUTCOMES = {**OUTCOMES, "carpeak": "CAR T-cell peak"}
 _ENDPOINTS = {"os": "OS", "lfs": "LFS"}
 
@@ -37,7 +39,27 @@ def stat_label(stat: str, short: bool = False) -> str:
     if parts[0] == "table3" and len(parts) > 2:
         factor = FACTORS.get(parts[2], (parts[2],))[0]
         return f"{'' if short else 'Table 3, '}{_OUTCOMES.get(parts[1], parts[1])}: {factor}"
+    if parts[0] in ("rate", "stated"):
+        return _text_label(str(stat), short)
     return str(stat)
+
+
+def _text_label(stat: str, short: bool) -> str:
+    """A rate comparison of the text ("rate.cns_cr") by its printed arms; a comparison stated
+    in words ("stated.os.child") by the conclusion it tests."""
+    from cart19.comparison.conclusions import stated_conclusions
+    from cart19.record import design
+
+    kind, name = stat.split(".", 1)
+    if kind == "rate":
+        rc = design.load().rate_comparisons.get(name)
+        if rc is None:
+            return stat
+        what = " and ".join(_OUTCOMES.get(o, o) for o in rc.outcome)
+        label = f"{what}: {rc.arms['a'].printed} vs {rc.arms['b'].printed}"
+        return label if short else f"Text, {label}"
+    text = {s: t for s, t, *_ in stated_conclusions()}.get(stat, stat)
+    return text if short else f"Stated in words, {text}"
 
 
 def _interval(lo, hi, fmt) -> str:
@@ -171,14 +193,15 @@ def ensemble_figure(stats_: pd.DataFrame, summary: pd.DataFrame, family: str = "
             ax.grid(axis="x", color="#eeeeee", lw=0.6)
             from matplotlib.lines import Line2D
             from matplotlib.patches import Patch
-            fig.legend(handles=[
+            handles = [
                 Patch(facecolor="#dbe6f1", edgecolor="#444444", lw=0.7,
                       label="2.5-97.5 percentile, median"),
                 Line2D([], [], marker="o", ls="", ms=3, color="#1f4e79", alpha=0.6,
-                       label="one cohort"),
-                Line2D([], [], marker="|", ls="", ms=8, mew=1.8, color="#c0392b",
-                       label="published (< : a printed bound)")],
-                loc="outside upper left", ncols=3, frameon=False)
+                       label="one cohort")]
+            if np.isfinite(s["published_p"].to_numpy(float)).any():  # none for statements in words
+                handles.append(Line2D([], [], marker="|", ls="", ms=8, mew=1.8, color="#c0392b",
+                                      label="published (< : a printed bound)"))
+            fig.legend(handles=handles, loc="outside upper left", ncols=3, frameon=False)
             if mark:
                 F.mark_reconstructed(fig, mark)
     finally:

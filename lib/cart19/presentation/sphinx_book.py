@@ -1,8 +1,12 @@
 """Sphinx extension: the book's footer (repository, version, build date) and its bibliography style.
 
-The footer says which sources a page was built from: the package version, the git commit of the
-checkout and that commit's date (so two builds of the same commit print the same footer: the
-date is the commit's, never the clock's), and a link to the repository. The URL is the
+The footer says which sources a page was built from: the package version, the *sources commit*
+(the last commit that changed the chapters, the package, the data, the executed notebooks or the
+book's configuration: :mod:`cart19.book.provenance`), that commit's date (so two builds of the
+same sources print the same footer: the date is the commit's, never the clock's), whether the
+checkout held uncommitted changes to them, and a link to the repository. The build hands the
+footer the same account of the sources that it puts in the render key, so committing the sources
+re-renders the footer that names the commit (it used to name the commit before). The URL is the
 ``cart19_repository_url`` setting of ``_config.yml`` or, if that is empty, the ``origin`` remote of
 the checkout; a copy without git history (e.g. the clean copies of tests/test_determinism.py) says
 so instead of a commit.
@@ -13,14 +17,16 @@ time. This is the smallest piece that puts it there (one ``config-inited`` handl
 from __future__ import annotations
 
 import html
+import json
 import os
-import subprocess
 import urllib.parse
 from pathlib import Path
 
 __all__ = ["AuthorYearLabels", "AuthorYearStyle", "commit_info", "footer_html", "setup"]
 
 from pybtex.plugin import register_plugin
+
+from cart19.book import provenance
 from pybtex.style.formatting.plain import Style as _Plain
 from pybtex.style.labels import BaseLabelStyle
 
@@ -51,22 +57,11 @@ class AuthorYearStyle(_Plain):
 register_plugin("pybtex.style.formatting", "cart19_author_year", AuthorYearStyle)
 
 
-def _git(root: Path, *args: str) -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                             timeout=10, check=True, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip()
-
-
 def commit_info(root: Path) -> dict[str, str]:
-    """``{"commit", "short", "date", "remote"}`` of the checkout holding ``root`` (empty strings
-    when it is not a git checkout)."""
-    line = _git(root, "log", "-1", "--format=%H %h %cs")
-    commit, short, date = (line.split() + ["", "", ""])[:3] if line else ("", "", "")
-    return {"commit": commit, "short": short, "date": date,
-            "remote": _git(root, "remote", "get-url", "origin") if commit else ""}
+    """``{"commit", "short", "date", "dirty", "remote"}``: the sources commit of the checkout
+    holding ``root`` (:func:`cart19.book.provenance.source_commit`; empty strings when it is not a
+    git checkout)."""
+    return provenance.source_commit(root)
 
 
 def _web_url(remote: str) -> str:
@@ -90,7 +85,9 @@ def footer_html(version: str, info: dict[str, str], repository_url: str = "") ->
         if url:
             commit = (f'<a href="{html.escape(url)}/commit/{html.escape(info["commit"])}">'
                       f"{commit}</a>")
-        parts.append(f"built from commit {commit} of {html.escape(info['date'])}")
+        dirty = " with uncommitted changes" if info.get("dirty") else ""
+        parts.append(f"built from commit {commit} of {html.escape(info['date'])}{dirty} (the "
+                     "last commit that changed the chapters, code or data)")
     else:
         parts.append("built from a copy without git history")
     if url:
@@ -104,7 +101,7 @@ def footer_html(version: str, info: dict[str, str], repository_url: str = "") ->
 def _root(app) -> Path:
     """The checkout the book is built from: the one holding the (staged) source directory, else
     ``CART19_ROOT``."""
-    top = _git(Path(app.srcdir), "rev-parse", "--show-toplevel")
+    top = provenance.toplevel(Path(app.srcdir))
     if top:
         return Path(top)
     return Path(os.environ.get("CART19_ROOT") or app.srcdir)
@@ -115,7 +112,9 @@ def _config_inited(app, config) -> None:
         from cart19 import __version__ as version
     except ImportError:  # pragma: no cover - the package is installed with the book
         version = "?"
-    footer = footer_html(version, commit_info(_root(app)), config.cart19_repository_url)
+    handed = Path(app.srcdir) / provenance.SOURCES_FILE  # the build's, the one in its render key
+    info = json.loads(handed.read_text()) if handed.is_file() else commit_info(_root(app))
+    footer = footer_html(version, info, config.cart19_repository_url)
     options = dict(config.html_theme_options or {})
     options["extra_footer"] = footer + options.get("extra_footer", "")
     config.html_theme_options = options

@@ -4,11 +4,15 @@ The paper's Figure 1 is a schematic of the protocol. We redraw it from the numbe
 record (``data/published/claims.csv``, by claim id): lymphodepletion days, leukapheresis-to-infusion
 interval, day of the primary assessment, day of consolidative allo-HSCT (Table 4) and the sizes of the
 two costimulatory-domain periods. The calendar dates of the enrolment periods are not numbers of the
-record, so they sit in :data:`PERIODS` below, each with the place in the paper it comes from.
+record: they are the study calendar of ``data/published/design.yml`` (:func:`periods`), the one place
+the reconstruction also reads them from, so the switch to 4-1BB falls on the same day here as in the
+cohort (reading ``costim_switch_date``: "after November 2017" read as from 1 November).
 
 Pure functions: claims DataFrame -> facts DataFrame -> matplotlib Figure.
 """
 from __future__ import annotations
+
+import datetime as dt
 
 import pandas as pd
 
@@ -27,19 +31,28 @@ SCHEDULE_CLAIMS = {
 }
 
 #: Enrolment calendar (dates are not in claims.csv): start, end, what happened, where it is printed.
-PERIODS = pd.DataFrame(
-    [
-        ("2017-04-01", "2017-11-30", "CD28 or 4-1BB",
-         "Results, first paragraph (start date); Methods, 'Clinical procedures' (4-1BB only after "
-         "November 2017)", "From 1 April 2017 ... 4-1BB ... was used after November 2017"),
-        ("2017-12-01", "2018-05-01", "4-1BB only",
-         "Methods, 'Clinical procedures' (switch); Results, first paragraph (end date)",
-         "after November 2017 ... to 1 May 2018"),
-    ],
-    columns=["start", "end", "period", "location", "printed"],
-)
-PERIODS["start"] = pd.to_datetime(PERIODS["start"])
-PERIODS["end"] = pd.to_datetime(PERIODS["end"])
+def periods(design=None) -> pd.DataFrame:
+    """The two costimulatory-domain periods of Figure 1B from the design's calendar: start, end,
+    period, the paper's words, where printed, and the reading that dates a month-only sentence.
+
+    Methods ("Clinical procedures") and Results (first paragraph) of Zhang et al. 2020."""
+    if design is None:
+        from cart19.record import design as D
+        design = D.load()
+    cal = design.calendar
+    start, switch, end = (cal[k] for k in ("enrolment_start", "costim_switch", "enrolment_end"))
+    rows = [
+        (start.date, switch.date - dt.timedelta(days=1), "CD28 or 4-1BB",
+         "Results, first paragraph (start); Methods, 'Clinical procedures' (switch)",
+         start.quote, switch.reading or ""),
+        (switch.date, end.date, "4-1BB only",
+         "Methods, 'Clinical procedures' (switch); Results, first paragraph (end)",
+         switch.quote, switch.reading or ""),
+    ]
+    out = pd.DataFrame(rows, columns=["start", "end", "period", "location", "printed", "reading"])
+    out["start"] = pd.to_datetime(out["start"])
+    out["end"] = pd.to_datetime(out["end"])
+    return out
 
 
 def schedule_facts(claims: pd.DataFrame) -> pd.DataFrame:
@@ -84,8 +97,10 @@ def consistency(facts: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def schedule_figure(facts: pd.DataFrame, periods: pd.DataFrame = PERIODS):
-    """Figure 1 redrawn: (A) one patient's course in days from infusion, (B) enrolment periods."""
+def schedule_figure(facts: pd.DataFrame, calendar: pd.DataFrame | None = None):
+    """Figure 1 redrawn: (A) one patient's course in days from infusion, (B) enrolment periods
+    (``calendar``: :func:`periods` unless given)."""
+    calendar = periods() if calendar is None else calendar
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
@@ -142,7 +157,7 @@ def schedule_figure(facts: pd.DataFrame, periods: pd.DataFrame = PERIODS):
     ax.spines[["top", "right"]].set_visible(False)
 
     colors = [red, blue]
-    for i, row in periods.reset_index(drop=True).iterrows():
+    for i, row in calendar.reset_index(drop=True).iterrows():
         bx.barh(0, (row["end"] - row["start"]).days, left=row["start"], height=0.6,
                 color=colors[i % 2], alpha=0.35)
         n = f"{first} + {first} patients" if i == 0 else f"{later} patients"

@@ -8,10 +8,11 @@ two computed answers beside each:
 * **this reconstruction**: :func:`cart19.comparison.conclusions.conclusions` on the committed
   cohort (does the test land on the side of P = .05 the paper's statement needs?);
 * **the ensemble**: the verdict of :func:`cart19.comparison.ensemble.ensemble_summary` for the
-  statistic that tests the same comparison (a survival comparison of Figures 3-7, or a rate
-  comparison of Table 3). Which statistic that is, is found from ``design.yml`` by the arms'
-  literal groups (:func:`ensemble_stat_for`), never typed in; a conclusion no ensemble statistic
-  tests says so.
+  statistic that tests the same comparison (a survival comparison of Figures 3-7, a rate
+  comparison of Table 3 or of the text). Which statistic that is, is found from ``design.yml``
+  by the arms' literal groups (:func:`ensemble_stat_for`), never typed in; a comparison the
+  paper states in words only (supplemental Figure S2, the Discussion) is computed by the
+  ensemble as its own ``stated.*`` statistic, with the same test as on this reconstruction.
 
 The plain verdict (:data:`PLAIN`) follows from the two, with the ensemble's word first: a
 statistic fixed by the fit (a rate from fitted counts) is reproduced by construction and is not
@@ -21,10 +22,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cart19.comparison.conclusions import CONCLUSIONS, conclusions
+from cart19.comparison.conclusions import CONCLUSIONS, conclusions, stat_for
 from cart19.record import design as design_mod
 
-__all__ = ["PLAIN", "ensemble_stat_for", "verdict_counts", "verdicts"]
+__all__ = ["PLAIN", "coverage_note", "ensemble_stat_for", "verdict_counts", "verdicts"]
 
 #: the plain verdict, by (ensemble verdict, whether this reconstruction agrees)
 PLAIN = {
@@ -40,34 +41,11 @@ PLAIN = {
 }
 
 
-def _arm_sets(pop: tuple, a: tuple, b: tuple) -> frozenset:
-    return frozenset({frozenset(pop) | frozenset(a), frozenset(pop) | frozenset(b)})
-
-
-def ensemble_stat_for(kind: str, pop: tuple, a: tuple, b: tuple, d=None) -> str | None:
-    """The ensemble statistic (``ensemble_stats.csv`` ``stat``) testing a conclusion's comparison:
-    ``<comparison>.<endpoint>`` for a survival comparison whose two arms (with its population)
-    are the conclusion's, ``table3.<outcome>.<factor>`` for a rate comparison whose two levels
-    are the conclusion's arms; ``None`` when no statistic of the ensemble tests it."""
-    d = d or design_mod.load()
-    want = _arm_sets(pop, a, b)
-    if kind in d.endpoints:
-        for name, comp in d.comparisons.items():
-            popw = comp.where("population")
-            if kind in comp.endpoints and _arm_sets(popw, comp.where("a"), comp.where("b")) == want:
-                return f"{name}.{kind}"
-        return None
-    # a rate conclusion compares the outcome between its two arms over all patients (its
-    # ``pop`` names the outcome, as in :func:`cart19.comparison.conclusions.conclusions`)
-    want = _arm_sets((), a, b)
-    outcome = "cr" if kind == "rate" else kind
-    if outcome not in d.table3.outcomes:
-        return None
-    for fname, factor in d.table3.factors.items():
-        levels = [tuple(lv.where) for lv in factor.levels.values()]
-        if len(levels) == 2 and _arm_sets((), *levels) == want:
-            return f"table3.{outcome}.{fname}"
-    return None
+def ensemble_stat_for(kind: str, pop: tuple, a: tuple, b: tuple, d=None) -> str:
+    """The ensemble statistic testing a conclusion's comparison
+    (:func:`cart19.comparison.conclusions.stat_for`: found in ``design.yml``, or the ensemble's
+    own ``stated.*`` statistic for a comparison the paper states without a printed P)."""
+    return stat_for(kind, tuple(pop), tuple(a), tuple(b), d)
 
 
 def _plain(ensemble_verdict: str | None, agrees: bool) -> str:
@@ -101,7 +79,10 @@ def verdicts(cohort: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
                      "frac_holds": (float(ens["frac_holds"]) if ens is not None
                                     and verdict != "fixed by the fit" else float("nan")),
                      "ensemble_verdict": verdict or "not in the ensemble",
-                     "verdict": _plain(verdict, agrees)})
+                     "verdict": _plain(verdict, agrees),
+                     # published numbers a reading keeps out of the fit (the ensemble's note)
+                     "reading_note": (str(ens["note"]) if ens is not None and "note" in ens
+                                      and "not fitted" in str(ens["note"]) else "")})
     return pd.DataFrame(rows)
 
 
@@ -113,4 +94,16 @@ def verdict_counts(v: pd.DataFrame) -> dict[str, int]:
         out[f"n_{key}"] = int((v["verdict"] == text).sum())
     out["n_tested_ensemble"] = int((~v["verdict"].isin([PLAIN["single_yes"],
                                                         PLAIN["single_no"]])).sum())
+    out["n_single"] = out["n_single_yes"] + out["n_single_no"]
+    out["n_stated"] = int(v["ensemble_stat"].astype(str).str.startswith("stated.").sum())
     return out
+
+
+def coverage_note(counts: dict[str, int]) -> str:
+    """One sentence on how many conclusions the ensemble tests (:func:`verdict_counts`)."""
+    if counts["n_single"]:
+        return (f"{counts['n_single']} are tested on this reconstruction only; "
+                f"{counts['n_single_no']} of those do not come out as the paper says.")
+    return (f"Every conclusion is tested across the ensemble, including the {counts['n_stated']} "
+            "comparisons the paper states in words without a P value (most of them with its "
+            "supplemental Figure S2).")

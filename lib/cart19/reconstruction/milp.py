@@ -110,108 +110,136 @@ def _new_model(n: int) -> _Model:
 
 def _logic(m: _Model) -> None:
     """Clinical and definitional logic, per patient (hard constraints)."""
-    v = m.var
-    inf = np.inf
     for i in range(m.n):
-        def le(a, b):          # a <= b   (a implies b)
-            m.add_row({v(a, i): 1, v(b, i): -1}, -inf, 0)
+        rows = _PatientRows(m, i)
+        _baseline_logic(rows)
+        _course_logic(rows)
 
-        def eq_sum(target, parts, sign=1):  # target == sum(parts)
-            c = {v(p, i): 1 for p in parts}
-            c[v(target, i)] = c.get(v(target, i), 0) - 1
-            m.add_row(c, 0, 0)
 
-        def at_most_one(parts):
-            m.add_row({v(p, i): 1 for p in parts}, -inf, 1)
+class _PatientRows:
+    """Rows over one patient's attributes: ``v(a)`` is the column of attribute ``a``."""
 
-        def one_hot(parts):
-            m.add_row({v(p, i): 1 for p in parts}, 1, 1)
+    def __init__(self, m: _Model, i: int):
+        self.m, self.i = m, i
 
-        one_hot(["bl_lt5", "bl_5_20", "bl_gt20"])
-        one_hot(["crs0", "crs1", "crs2", "crs3", "crs4"])
-        one_hot(["neuro0", "neuro1", "neuro2", "neuro3"])
-        eq_sum("crs12", ["crs1", "crs2"])
-        eq_sum("crs34", ["crs3", "crs4"])
-        eq_sum("neuro23", ["neuro2", "neuro3"])
-        le("age_le5", "child")
-        # EMD: CNS, testicular, diffuse or single-site; CNS-2 / CNS-3 are CNS
-        for s in ("cns", "testicular", "diffuse", "single_site"):
-            le(s, "emd")
-        m.add_row({v("emd", i): 1, v("cns", i): -1, v("testicular", i): -1, v("diffuse", i): -1,
-                   v("single_site", i): -1}, -inf, 0)
-        at_most_one(["diffuse", "single_site"])
-        le("cns2", "cns")
-        le("cns3", "cns")
-        at_most_one(["cns2", "cns3"])
-        at_most_one(["complex_yes", "complex_unk"])
-        at_most_one(["bcr_abl", "tel_aml1", "e2a_pbx1", "e2a_hlf"])
-        le("bcr_p190", "bcr_abl")
-        le("cml_bc", "bcr_abl")
-        # disease status: post-transplant relapses are relapsed, not refractory
-        at_most_one(["refractory", "prior_hsct"])
-        le("dli", "prior_hsct")
-        le("donor_pbmc", "prior_hsct")
-        le("gvhd_acute", "prior_hsct")
-        le("gvhd_chronic", "prior_hsct")
-        at_most_one(["gvhd_acute", "gvhd_chronic"])
-        # Table 2 (children only); NR before CAR T <=> refractory child (decision D13)
-        for a in ("t2_rel_ge18", "t2_cr1", "t2_cr2", "t2_nr"):
-            le(a, "child")
-        m.add_row({v("t2_cr1", i): 1, v("t2_cr2", i): 1, v("t2_nr", i): 1, v("child", i): -1}, 0, 0)
-        le("t2_nr", "refractory")
-        m.add_row({v("child", i): 1, v("refractory", i): 1, v("t2_nr", i): -1}, -inf, 1)
-        # a refractory child has no relapse time before CAR T: count it in the <18 months row
-        m.add_row({v("t2_rel_ge18", i): 1, v("t2_nr", i): 1}, -inf, 1)
-        # dose groups
-        at_most_one(["dose_lt1", "dose_ge3"])
-        le("dose_lt1", "cr")
-        # response
-        le("cri", "cr")
-        le("mrd_neg", "cr")
-        le("hsct", "cr")
-        le("relapse", "cr")
-        le("bcr_neg_d30", "bcr_neg_d60")
-        le("bcr_neg_d60", "bcr_abl")
-        le("bcr_neg_d60", "mrd_neg")
-        # toxicity
-        m.add_row({v("seizure", i): 1, v("neuro0", i): 1}, -inf, 1)
-        le("dex", "crs34")
-        le("toci", "crs34")
-        # transplant after CAR T
-        m.add_row({v("donor_mud", i): 1, v("donor_sib", i): 1, v("donor_haplo", i): 1,
-                   v("hsct", i): -1}, 0, 0)
-        le("cond_bu", "hsct")
-        le("cond_bu", "age_le5")     # busulfan only at age <= 5 (Methods)
-        m.add_row({v("hsct", i): 1, v("age_le5", i): 1, v("cond_bu", i): -1}, -inf, 1)
-        # relapse
-        le("rel_cd19neg", "relapse")
-        le("rel_emd", "relapse")
-        le("rel_early", "relapse")
-        # death and its cause
-        m.add_row({v("dc_relapse", i): 1, v("dc_gvhd", i): 1, v("dc_infection", i): 1,
-                   v("dc_other", i): 1, v("death", i): -1}, 0, 0)
-        # a leukaemia death needs a relapse (or no response at all)
-        m.add_row({v("dc_relapse", i): 1, v("relapse", i): -1, v("cr", i): 1}, -inf, 1)
-        m.add_row({v("dc_gvhd", i): 1, v("hsct", i): -1, v("prior_hsct", i): -1}, -inf, 0)
-        le("death_early", "death")
-        # LFS event: relapse, death, or no CR at all (decision D09)
-        le("relapse", "lfs_ev")
-        le("death", "lfs_ev")
-        m.add_row({v("lfs_ev", i): -1, v("cr", i): -1}, -inf, -1)
-        m.add_row({v("lfs_ev", i): 1, v("relapse", i): -1, v("death", i): -1, v("cr", i): 1},
-                  -inf, 1)
-        # early death (by day 120) of a patient with a late relapse is impossible
-        m.add_row({v("death_early", i): 1, v("relapse", i): 1, v("rel_early", i): -1}, -inf, 1)
-        # short follow-up: alive, relapse-free, not transplanted
-        m.add_row({v("short_fu", i): 1, v("death", i): 1}, -inf, 1)
-        m.add_row({v("short_fu", i): 1, v("relapse", i): 1}, -inf, 1)
-        m.add_row({v("short_fu", i): 1, v("hsct", i): 1}, -inf, 1)
-        le("short_fu", "cr")
-        # follow-up under 3 months means a late infusion, when only 4-1BB was used (Methods)
-        m.add_row({v("short_fu", i): 1, v("cd28", i): 1}, -inf, 1)
-        # second transplant patients are disease free at last follow-up (Results)
-        m.add_row({v("prior_hsct", i): 1, v("hsct", i): 1, v("relapse", i): 1}, -inf, 2)
-        m.add_row({v("prior_hsct", i): 1, v("hsct", i): 1, v("death", i): 1}, -inf, 2)
+    def v(self, a: str, i: int | None = None) -> int:
+        """The column of attribute ``a`` (of patient ``i``, default this one)."""
+        return self.m.var(a, self.i if i is None else i)
+
+    def row(self, coefs: dict, lo: float, hi: float) -> None:
+        self.m.add_row(coefs, lo, hi)
+
+    def le(self, a: str, b: str) -> None:          # a <= b   (a implies b)
+        self.m.add_row({self.v(a): 1, self.v(b): -1}, -np.inf, 0)
+
+    def eq_sum(self, target: str, parts) -> None:  # target == sum(parts)
+        c = {self.v(p): 1 for p in parts}
+        c[self.v(target)] = c.get(self.v(target), 0) - 1
+        self.m.add_row(c, 0, 0)
+
+    def at_most_one(self, parts) -> None:
+        self.m.add_row({self.v(p): 1 for p in parts}, -np.inf, 1)
+
+    def one_hot(self, parts) -> None:
+        self.m.add_row({self.v(p): 1 for p in parts}, 1, 1)
+
+
+def _baseline_logic(p: _PatientRows) -> None:
+    """Before CAR T: blasts, toxicity grades' one-hot coding, EMD, cytogenetics, disease and
+    transplant status, Table 2's paediatric rows."""
+    v, i, inf = p.v, p.i, np.inf
+    le, eq_sum, at_most_one, one_hot, row = p.le, p.eq_sum, p.at_most_one, p.one_hot, p.row
+    one_hot(["bl_lt5", "bl_5_20", "bl_gt20"])
+    one_hot(["crs0", "crs1", "crs2", "crs3", "crs4"])
+    one_hot(["neuro0", "neuro1", "neuro2", "neuro3"])
+    eq_sum("crs12", ["crs1", "crs2"])
+    eq_sum("crs34", ["crs3", "crs4"])
+    eq_sum("neuro23", ["neuro2", "neuro3"])
+    le("age_le5", "child")
+    # EMD: CNS, testicular, diffuse or single-site; CNS-2 / CNS-3 are CNS
+    for s in ("cns", "testicular", "diffuse", "single_site"):
+        le(s, "emd")
+    row({v("emd", i): 1, v("cns", i): -1, v("testicular", i): -1, v("diffuse", i): -1,
+         v("single_site", i): -1}, -inf, 0)
+    at_most_one(["diffuse", "single_site"])
+    le("cns2", "cns")
+    le("cns3", "cns")
+    at_most_one(["cns2", "cns3"])
+    at_most_one(["complex_yes", "complex_unk"])
+    at_most_one(["bcr_abl", "tel_aml1", "e2a_pbx1", "e2a_hlf"])
+    le("bcr_p190", "bcr_abl")
+    le("cml_bc", "bcr_abl")
+    # disease status: post-transplant relapses are relapsed, not refractory
+    at_most_one(["refractory", "prior_hsct"])
+    le("dli", "prior_hsct")
+    le("donor_pbmc", "prior_hsct")
+    le("gvhd_acute", "prior_hsct")
+    le("gvhd_chronic", "prior_hsct")
+    at_most_one(["gvhd_acute", "gvhd_chronic"])
+    # Table 2 (children only); NR before CAR T <=> refractory child (decision D13)
+    for a in ("t2_rel_ge18", "t2_cr1", "t2_cr2", "t2_nr"):
+        le(a, "child")
+    row({v("t2_cr1", i): 1, v("t2_cr2", i): 1, v("t2_nr", i): 1, v("child", i): -1}, 0, 0)
+    le("t2_nr", "refractory")
+    row({v("child", i): 1, v("refractory", i): 1, v("t2_nr", i): -1}, -inf, 1)
+    # a refractory child has no relapse time before CAR T: count it in the <18 months row
+    row({v("t2_rel_ge18", i): 1, v("t2_nr", i): 1}, -inf, 1)
+
+
+def _course_logic(p: _PatientRows) -> None:
+    """After CAR T: dose, response, toxicity, transplant, relapse, death, LFS and follow-up."""
+    v, i, inf = p.v, p.i, np.inf
+    le, at_most_one, row = p.le, p.at_most_one, p.row
+    # dose groups
+    at_most_one(["dose_lt1", "dose_ge3"])
+    le("dose_lt1", "cr")
+    # response
+    le("cri", "cr")
+    le("mrd_neg", "cr")
+    le("hsct", "cr")
+    le("relapse", "cr")
+    le("bcr_neg_d30", "bcr_neg_d60")
+    le("bcr_neg_d60", "bcr_abl")
+    le("bcr_neg_d60", "mrd_neg")
+    # toxicity
+    row({v("seizure", i): 1, v("neuro0", i): 1}, -inf, 1)
+    le("dex", "crs34")
+    le("toci", "crs34")
+    # transplant after CAR T
+    row({v("donor_mud", i): 1, v("donor_sib", i): 1, v("donor_haplo", i): 1,
+         v("hsct", i): -1}, 0, 0)
+    le("cond_bu", "hsct")
+    le("cond_bu", "age_le5")     # busulfan only at age <= 5 (Methods)
+    row({v("hsct", i): 1, v("age_le5", i): 1, v("cond_bu", i): -1}, -inf, 1)
+    # relapse
+    le("rel_cd19neg", "relapse")
+    le("rel_emd", "relapse")
+    le("rel_early", "relapse")
+    # death and its cause
+    row({v("dc_relapse", i): 1, v("dc_gvhd", i): 1, v("dc_infection", i): 1,
+         v("dc_other", i): 1, v("death", i): -1}, 0, 0)
+    # a leukaemia death needs a relapse (or no response at all)
+    row({v("dc_relapse", i): 1, v("relapse", i): -1, v("cr", i): 1}, -inf, 1)
+    row({v("dc_gvhd", i): 1, v("hsct", i): -1, v("prior_hsct", i): -1}, -inf, 0)
+    le("death_early", "death")
+    # LFS event: relapse, death, or no CR at all (decision D09)
+    le("relapse", "lfs_ev")
+    le("death", "lfs_ev")
+    row({v("lfs_ev", i): -1, v("cr", i): -1}, -inf, -1)
+    row({v("lfs_ev", i): 1, v("relapse", i): -1, v("death", i): -1, v("cr", i): 1},
+        -inf, 1)
+    # early death (by day 120) of a patient with a late relapse is impossible
+    row({v("death_early", i): 1, v("relapse", i): 1, v("rel_early", i): -1}, -inf, 1)
+    # short follow-up: alive, relapse-free, not transplanted
+    row({v("short_fu", i): 1, v("death", i): 1}, -inf, 1)
+    row({v("short_fu", i): 1, v("relapse", i): 1}, -inf, 1)
+    row({v("short_fu", i): 1, v("hsct", i): 1}, -inf, 1)
+    le("short_fu", "cr")
+    # follow-up under 3 months means a late infusion, when only 4-1BB was used (Methods)
+    row({v("short_fu", i): 1, v("cd28", i): 1}, -inf, 1)
+    # second transplant patients are disease free at last follow-up (Results)
+    row({v("prior_hsct", i): 1, v("hsct", i): 1, v("relapse", i): 1}, -inf, 2)
+    row({v("prior_hsct", i): 1, v("hsct", i): 1, v("death", i): 1}, -inf, 2)
 
 
 def _and_var(m: _Model, lits: tuple[str, ...]) -> int:
