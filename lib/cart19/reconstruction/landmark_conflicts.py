@@ -417,23 +417,32 @@ def problem(claims_path=None, cohort_path=None):
 
 
 def table(claims_path=None) -> tuple[pd.DataFrame, dict]:
-    """The audit chapter's table and counts: one row per landmark in the programme (group size,
-    printed window, and for a feasible relaxation the witness's events and censorings before the
-    day; for an infeasible one, whether the landmark is in the irreducible set), and a summary
-    (feasible, seconds, rows, binaries, the irreducible set)."""
+    """The audit chapter's table and counts (Figures 2-7): one row per landmark in the programme
+    (group size, the window aimed at, whether its (d, c) condition is exact), the committed
+    cohort's events and censorings before the day and whether those counts allow the window for
+    some order; for a feasible programme the witness's counts, for an infeasible one whether the
+    landmark is in the irreducible set. Summary: feasible, seconds, size, the irreducible set."""
     t0 = time.perf_counter()
-    prog, lms, _bound, _cohort = problem(claims_path)
+    prog, lms, bound, cohort = problem(claims_path)
     built = time.perf_counter() - t0
     res = solve(prog)
     by = {lm.target.claim_id: lm for lm in lms}
+    here = committed_point(prog, bound, cohort)
+    bad = set(violated(prog, here))
     rows = pd.DataFrame([{"landmark": g, "n": n, "window": f"{by[g].aim[0]:.2f}-{by[g].aim[1]:.2f}",
                           "exact": n <= EXACT_N} for g, (_e, _c, n) in prog.report.items()])
+    mine = witness(prog, here).rename(columns={"events_before": "cohort_events",
+                                               "censored_before": "cohort_censored"})
+    rows = rows.merge(mine[["landmark", "cohort_events", "cohort_censored"]], on="landmark")
+    rows["cohort_counts_allow"] = ~rows["landmark"].isin(bad)
     info = {"feasible": res.feasible, "solve_seconds": res.seconds, "build_seconds": built,
             "variables": prog.nvar, "rows": len(prog.rows), "groups": len(prog.groups()),
+            "landmarks": len(prog.report), "structure_holds": "" not in bad and not bad - set(prog.report),
             "irreducible": []}
     if res.feasible:
-        w = witness(prog, res.x)
-        rows = rows.merge(w[["landmark", "events_before", "censored_before"]], on="landmark")
+        w = witness(prog, res.x).rename(columns={"events_before": "witness_events",
+                                                 "censored_before": "witness_censored"})
+        rows = rows.merge(w[["landmark", "witness_events", "witness_censored"]], on="landmark")
     elif res.feasible is False:
         info["irreducible"], info["filter_seconds"] = irreducible(prog)
         rows["in_conflict"] = rows["landmark"].isin(info["irreducible"])
