@@ -46,7 +46,9 @@ from scipy.sparse import coo_matrix
 from cart19.reconstruction import times as times_
 
 #: files read by default (the committed claims and cohort), for the build's declared reads
-DATA_READS = ("data/cohort/cohort.csv", "data/published/claims.csv")
+DATA_READS = ("data/cohort/cohort.csv", "data/published/claims.csv", "data/derived/landmark_conflicts.csv")
+#: the committed result (a solve takes 20-30 s on 2 cores: the chapter reads it, a test recomputes it)
+CSV_PATH = "data/derived/landmark_conflicts.csv"
 #: groups up to this size get the exact (d, c) table; larger ones the linear bounds
 EXACT_N = 45
 #: values of the (d, c) enumeration are merged within this tolerance (fractions)
@@ -259,7 +261,54 @@ def _exits(p, F, R, D, ep: str, day: float, i: int) -> tuple[dict, dict]:
     return {}, F.at_most(i, math.ceil(day + shift) - 1)
 
 
-def _landmark(prog: Program, p, F, R, D, lm, mask) -> None:
+def _exit_of(p, days, ep: str, i: int):
+    """(the _Days of patient i's exit from the curve, is it an event)."""
+    F, R, D = days
+    if ep == "os":
+        return (D, True) if p.death[i] else (F, False)
+    if p.rel[i] or p.death[i]:
+        return (R if p.rel[i] else D), True
+    return F, False
+
+
+def _order_cuts(prog: Program, p, days, ep: str, members, g: str, window, ev: dict, day: float) -> None:
+    """Order conditions at every grid day T before the landmark (the order across grid
+    intervals is fixed). With X exits by T, d1 events by T and d2 after it (d = d1 + d2), and
+    A = n - X still in the curve after T: if d2 = 0, S >= A / (A + d1) (each event by T has at
+    least A + j at risk, j counted from the last), so S <= hi needs (1 - hi) A <= hi d1; if
+    d1 = 0, S <= (A - d2) / A (the j-th event after T has at most A - j + 1 at risk), so S >= lo
+    needs d2 <= (1 - lo) A. Each is switched off by big-M (n) when its premise fails."""
+    lo, hi = window
+    n = len(members)
+    shift = times_.CR_ASSESS_DAY if ep == "lfs" else 0
+    last = math.floor(day + shift)
+    F = days[0]
+    for e in F.ends[F.ends < last]:
+        x, d1 = {}, {}
+        for i in members:
+            q, is_event = _exit_of(p, days, ep, int(i))
+            part = q.at_most(int(i), e)
+            x.update(part)
+            if is_event:
+                d1.update(part)
+        d2 = _sub(ev, d1)
+        # (1 - hi)(n - X) - hi d1 - n d2 <= 0
+        row = {k: -(1 - hi) for k in x}
+        for k, v in d1.items():
+            row[k] = row.get(k, 0.0) - hi * v
+        for k, v in d2.items():
+            row[k] = row.get(k, 0.0) - n * v
+        prog.add(g, row, -np.inf, -(1 - hi) * n + 1e-9)
+        # d2 - (1 - lo)(n - X) - n d1 <= 0
+        row = {k: (1 - lo) for k in x}
+        for k, v in d2.items():
+            row[k] = row.get(k, 0.0) + v
+        for k, v in d1.items():
+            row[k] = row.get(k, 0.0) - n * v
+        prog.add(g, row, -np.inf, (1 - lo) * n + 1e-9)
+
+
+def _landmark(prog: Program, p, F, R, D, lm, mask, cuts: bool = True) -> None:
     """A landmark's window as a condition on (d, c) in its group (module docstring)."""
     ep, g = lm.target.endpoint, lm.target.claim_id
     members = np.flatnonzero(mask)
@@ -272,6 +321,8 @@ def _landmark(prog: Program, p, F, R, D, lm, mask) -> None:
         ev.update(e)
         ce.update(c)
     prog.report[g] = (ev, ce, n)
+    if cuts:
+        _order_cuts(prog, p, (F, R, D), ep, members, g, (lo, hi), ev, lm.days)
     if n <= EXACT_N:
         ok = dc_table(n, lo, hi)
         pairs = np.argwhere(ok)
@@ -286,9 +337,10 @@ def _landmark(prog: Program, p, F, R, D, lm, mask) -> None:
     prog.add(g, {**ev, **{x: (1 - hi) for x in ce}}, (1 - hi) * n - 1e-9, np.inf)
 
 
-def build(attrs: pd.DataFrame, bound, landmarks) -> Program:
+def build(attrs: pd.DataFrame, bound, landmarks, cuts: bool = True) -> Program:
     """The programme for stage-1 attributes ``attrs``, bound targets ``bound`` and landmarks
-    (:func:`cart19.reconstruction.landmarks.bind`; those without an aim are left out)."""
+    (:func:`cart19.reconstruction.landmarks.bind`; those without an aim are left out);
+    ``cuts``: the order conditions across grid intervals (:func:`_order_cuts`)."""
     _a, p, km, tms = times_._problem(attrs, bound)
     cut = times_.cutoff(bound)
     starts = grid(bound, landmarks)
@@ -303,7 +355,7 @@ def build(attrs: pd.DataFrame, bound, landmarks) -> Program:
     masks = {row[0]: row[2] for row in km}
     for lm in landmarks:
         if lm.aim is not None and lm.target.claim_id in masks:
-            _landmark(prog, p, F, R, D, lm, masks[lm.target.claim_id])
+            _landmark(prog, p, F, R, D, lm, masks[lm.target.claim_id], cuts)
     return prog
 
 
@@ -447,3 +499,37 @@ def table(claims_path=None) -> tuple[pd.DataFrame, dict]:
         info["irreducible"], info["filter_seconds"] = irreducible(prog)
         rows["in_conflict"] = rows["landmark"].isin(info["irreducible"])
     return rows, info
+
+
+#: summary keys stored beside the rows of the committed table (times are not stored)
+SUMMARY = ("feasible", "variables", "rows", "groups", "landmarks", "structure_holds")
+
+
+def compute(claims_path=None) -> pd.DataFrame:
+    """:func:`table` as one frame: the per-landmark rows, the summary in columns "programme_*"
+    and the irreducible set (";"-joined) in "irreducible"."""
+    rows, info = table(claims_path)
+    for k in SUMMARY:
+        rows[f"programme_{k}"] = info[k]
+    rows["irreducible"] = "; ".join(info["irreducible"])
+    return rows
+
+
+def read(path=None) -> tuple[pd.DataFrame, dict]:
+    """The committed table (:data:`CSV_PATH`): (rows, summary) as :func:`table` returns them."""
+    from cart19.paths import ROOT
+
+    frame = pd.read_csv(ROOT / CSV_PATH if path is None else path, keep_default_na=False)
+    info = {k: frame[f"programme_{k}"].iloc[0] for k in SUMMARY}
+    info = {k: (v if isinstance(v, str) else v.item()) for k, v in info.items()}  # plain Python
+    info["irreducible"] = [g for g in str(frame["irreducible"].iloc[0]).split("; ") if g]
+    keep = [c for c in frame.columns if not c.startswith("programme_") and c != "irreducible"]
+    return frame[keep], info
+
+
+if __name__ == "__main__":  # python -m cart19.reconstruction.landmark_conflicts: recompute the table
+    from cart19.paths import ROOT
+
+    t0 = time.perf_counter()
+    compute().to_csv(ROOT / CSV_PATH, index=False)
+    print(f"wrote {CSV_PATH} in {time.perf_counter() - t0:.1f} s")
